@@ -1,0 +1,662 @@
+//! The drill: a simulated deployment driving the real engines (one per site) in virtual
+//! time. A priority queue holds what the simulated network, agents and processes will do;
+//! the clock jumps to the earliest of that queue, the engines' deadlines and the endpoint
+//! populations. Faults and operator commands come from a scenario's schedule or from the
+//! console. Invariants are checked after every step.
+
+mod agent;
+pub mod check;
+mod endpoints;
+pub mod fault;
+pub mod random;
+pub mod report;
+pub mod rng;
+pub mod scenario;
+pub mod world;
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use crate::engine::{
+    self, AppIx, Command, Engine, Entity, Event, EventId, HostIx, Input, Operator, OperatorCommand, OperatorRequest,
+    SiteIx, Span, Time, Topology,
+};
+use crate::wire;
+
+pub use fault::{ActiveFault, Fault};
+pub use report::Report;
+pub use scenario::Scenario;
+
+use check::Checker;
+use endpoints::Populations;
+use rng::Rng;
+use world::World;
+
+/// Something the simulation will do at a time.
+#[derive(Clone, Debug)]
+pub(crate) enum Ev {
+    /// A message from an agent (or the peer site) reaches a controller.
+    ToController {
+        site: SiteIx,
+        from: Option<HostIx>,
+        input: Input,
+    },
+    /// A controller's command reaches an agent.
+    ToAgent {
+        site: SiteIx,
+        cmd: Command,
+    },
+    Heartbeats,
+    Started {
+        app: AppIx,
+        epoch: u32,
+    },
+    Restart {
+        app: AppIx,
+        epoch: u32,
+    },
+    ProbeFailed {
+        app: AppIx,
+        epoch: u32,
+    },
+    Killed {
+        app: AppIx,
+        epoch: u32,
+    },
+    TrafficCheck {
+        app: AppIx,
+        tepoch: u32,
+    },
+    Announce {
+        app: AppIx,
+        epoch: u32,
+    },
+    BackupCheck {
+        app: AppIx,
+        epoch: u32,
+    },
+    /// A script finishes on its host; the agent then reports the result.
+    ScriptDone {
+        site: SiteIx,
+        host: HostIx,
+        run: u64,
+        outcome: engine::ScriptOutcome,
+    },
+    Action(usize),
+}
+
+struct Queued {
+    at: Time,
+    seq: u64,
+    ev: Ev,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(o.at, o.seq))
+    }
+}
+
+/// One scheduled action of a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Inject(Fault),
+    /// Heals the oldest active fault equal to this one.
+    Heal(Fault),
+    HealAll,
+    Operator {
+        command: OpCommand,
+        force: bool,
+    },
+}
+
+/// An operator command by names, as a scenario or the console gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OpCommand {
+    Switchover { pair: String, to: Option<String> },
+    Maintenance { pair: String, on: bool },
+    RunScript { script: String, host: String },
+}
+
+/// A note in the transcript that is not a catalog event: faults, heals, operator actions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    pub t: Time,
+    pub text: String,
+}
+
+/// A script run as the console streams it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptRun {
+    pub run: u64,
+    pub site: SiteIx,
+    pub script: String,
+    pub host: String,
+    pub started: Time,
+    /// Output lines with the time each appears.
+    pub lines: Vec<(Time, String)>,
+    /// Exit code and end time, once done.
+    pub done: Option<(Option<i32>, Time)>,
+}
+
+/// A running drill.
+pub struct Drill {
+    topo: Arc<Topology>,
+    seed: u64,
+    pub(crate) world: World,
+    pub(crate) engines: Vec<Option<Engine>>,
+    queue: BinaryHeap<Reverse<Queued>>,
+    seq: u64,
+    now: Time,
+    pub(crate) rng: Rng,
+    events: Vec<Event>,
+    notes: Vec<Note>,
+    faults: Vec<ActiveFault>,
+    next_fault: u32,
+    pub(crate) scripts: Vec<ScriptRun>,
+    pub(crate) populations: Populations,
+    checker: Checker,
+    schedule: Vec<(Time, Action)>,
+    scenario: Option<Scenario>,
+    /// Loss probability of datagrams (inter-site probes, SIP over UDP); agents talk over
+    /// TCP, where the network shows as delay or a cut, not as loss.
+    pub(crate) loss: f64,
+    /// Scripts fail with this probability (random scenario only).
+    pub(crate) script_failure: f64,
+    commands: Vec<Command>,
+    new_events: Vec<Event>,
+    operator: Operator,
+    /// Per host: the last delivery time on its agent link, each way. An agent talks over
+    /// one TCP connection, so messages arrive in the order they were sent.
+    last_up: Vec<Time>,
+    last_down: Vec<Time>,
+}
+
+impl Drill {
+    /// A drill of `topo` with nothing scheduled: the console's free-play mode.
+    pub fn new(topo: Topology, seed: u64) -> Drill {
+        let topo = Arc::new(topo);
+        let topo_hosts = topo.hosts.len();
+        let engines = topo.site_ixs().map(|s| Some(Engine::new(topo.clone(), s))).collect();
+        let mut d = Drill {
+            world: World::new(&topo),
+            populations: Populations::new(&topo, seed),
+            checker: Checker::new(&topo),
+            topo,
+            seed,
+            engines,
+            queue: BinaryHeap::new(),
+            seq: 0,
+            now: Time::ZERO,
+            rng: Rng::new(seed),
+            events: Vec::new(),
+            notes: Vec::new(),
+            faults: Vec::new(),
+            next_fault: 1,
+            scripts: Vec::new(),
+            schedule: Vec::new(),
+            scenario: None,
+            loss: 0.0,
+            script_failure: 0.0,
+            commands: Vec::new(),
+            new_events: Vec::new(),
+            operator: Operator {
+                name: "drill".into(),
+                from: None,
+            },
+            last_up: vec![Time::ZERO; topo_hosts],
+            last_down: vec![Time::ZERO; topo_hosts],
+        };
+        d.boot();
+        d
+    }
+
+    /// A drill that plays a named scenario.
+    pub fn with_scenario(scenario: Scenario, seed: u64) -> Drill {
+        let mut d = Drill::new(scenario.topology.clone(), seed);
+        d.loss = scenario.loss;
+        d.script_failure = scenario.script_failure;
+        d.schedule = scenario.schedule.clone();
+        for (i, (at, _)) in scenario.schedule.iter().enumerate() {
+            d.push(*at, Ev::Action(i));
+        }
+        d.scenario = Some(scenario);
+        d
+    }
+
+    fn boot(&mut self) {
+        for s in self.topo.site_ixs() {
+            self.with_engine(s, |e, now| e.handle(now, Input::Start));
+        }
+        for a in self.topo.app_ixs() {
+            let delay = self.rng.range(800, 2500);
+            self.push(self.now + Span(delay), Ev::Started { app: a, epoch: 0 });
+        }
+        let hb = self.topo.controller.heartbeat_interval;
+        self.push(self.now + hb, Ev::Heartbeats);
+        // Agents report their NICs when they connect.
+        for h in self.topo.host_ixs() {
+            let site = self.topo.host(h).site;
+            for (nic, up) in self.world.hosts[h.ix()].nics.clone().into_iter().enumerate() {
+                self.send_to_controller(site, Some(h), Input::NicState { host: h, nic, up }, Span::ms(5));
+            }
+            for p in self.topo.pair_ixs() {
+                if self.topo.pair(p).vip.is_some() && self.topo.pair(p).apps.iter().any(|a| self.topo.app_host(*a) == h)
+                {
+                    self.send_to_controller(
+                        site,
+                        Some(h),
+                        Input::VipState {
+                            host: h,
+                            pair: p,
+                            bound: false,
+                        },
+                        Span::ms(5),
+                    );
+                }
+            }
+        }
+    }
+
+    pub fn topology(&self) -> &Arc<Topology> {
+        &self.topo
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    pub fn now(&self) -> Time {
+        self.now
+    }
+    pub fn scenario(&self) -> Option<&Scenario> {
+        self.scenario.as_ref()
+    }
+    pub fn engine(&self, site: SiteIx) -> Option<&Engine> {
+        self.engines[site.ix()].as_ref()
+    }
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+    /// Every catalog event logged so far, in order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+    pub fn notes(&self) -> &[Note] {
+        &self.notes
+    }
+    pub fn faults(&self) -> &[ActiveFault] {
+        &self.faults
+    }
+    pub fn script_runs(&self) -> &[ScriptRun] {
+        &self.scripts
+    }
+    pub fn checker(&self) -> &Checker {
+        &self.checker
+    }
+    /// The event at `seq` as operators see it.
+    pub fn record(&self, seq: usize) -> wire::EventRecord {
+        wire::event_record(&self.topo, seq as u64, &self.events[seq])
+    }
+
+    /// Sets the operator name (and origin) the console's commands are logged with.
+    pub fn set_operator(&mut self, operator: Operator) {
+        self.operator = operator;
+    }
+
+    pub(crate) fn push(&mut self, at: Time, ev: Ev) {
+        self.seq += 1;
+        self.queue.push(Reverse(Queued { at, seq: self.seq, ev }));
+    }
+
+    pub(crate) fn send_to_controller(&mut self, site: SiteIx, from: Option<HostIx>, input: Input, delay: Span) {
+        let mut at = self.now + delay;
+        if let Some(h) = from {
+            at = at.max(self.last_up[h.ix()]);
+            self.last_up[h.ix()] = at;
+        }
+        self.push(at, Ev::ToController { site, from, input });
+    }
+
+    /// Runs `f` on the engine of `site` (if its controller runs) and routes what it produced.
+    pub(crate) fn with_engine(&mut self, site: SiteIx, f: impl FnOnce(&mut Engine, Time)) {
+        let now = self.now;
+        if let Some(e) = self.engines[site.ix()].as_mut() {
+            f(e, now);
+            e.drain_into(&mut self.commands, &mut self.new_events);
+        }
+        self.route(site);
+    }
+
+    fn route(&mut self, site: SiteIx) {
+        let events = std::mem::take(&mut self.new_events);
+        for e in events {
+            self.log(e);
+        }
+        let commands = std::mem::take(&mut self.commands);
+        for c in commands {
+            self.checker.on_command(&self.topo, self.now, &c);
+            let delay = Span(self.rng.range(2, 12));
+            let mut at = self.now + delay;
+            if let Some(h) = c.host() {
+                at = at.max(self.last_down[h.ix()]);
+                self.last_down[h.ix()] = at;
+            }
+            self.push(at, Ev::ToAgent { site, cmd: c });
+        }
+    }
+
+    pub(crate) fn log(&mut self, e: Event) {
+        self.checker.on_event(&self.topo, &e);
+        self.events.push(e);
+    }
+
+    pub(crate) fn note(&mut self, text: String) {
+        self.notes.push(Note { t: self.now, text });
+    }
+
+    /// The earliest time anything happens.
+    fn next_wakeup(&self) -> Option<Time> {
+        let q = self.queue.peek().map(|Reverse(q)| q.at);
+        let e = self.engines.iter().flatten().filter_map(|e| e.next_timeout()).min();
+        let p = self.populations.next();
+        [q, e, p].into_iter().flatten().min()
+    }
+
+    /// Runs the simulation up to `until` (inclusive), then sets the clock to it.
+    pub fn run_until(&mut self, until: Time) {
+        while let Some(t) = self.next_wakeup() {
+            if t > until {
+                break;
+            }
+            self.now = self.now.max(t);
+            self.step();
+        }
+        self.now = self.now.max(until);
+    }
+
+    /// Does everything due at `self.now`, one kind at a time.
+    fn step(&mut self) {
+        let now = self.now;
+        for s in self.topo.site_ixs() {
+            if self.engines[s.ix()]
+                .as_ref()
+                .and_then(|e| e.next_timeout())
+                .is_some_and(|t| t <= now)
+            {
+                self.with_engine(s, |e, now| e.handle_timeout(now));
+            }
+        }
+        if self.queue.peek().is_some_and(|Reverse(q)| q.at <= now) {
+            let Reverse(q) = self.queue.pop().expect("peeked");
+            self.dispatch(q.ev);
+        }
+        if self.populations.next().is_some_and(|t| t <= now) {
+            self.step_endpoints();
+        }
+        self.checker.after_step(&self.topo, now, &self.world, &self.engines);
+    }
+
+    fn dispatch(&mut self, ev: Ev) {
+        match ev {
+            Ev::ToController { site, from, input } => {
+                let ok = match from {
+                    Some(h) => self.world.agent_path(&self.topo, site, h),
+                    None => self.world.sites_up[site.ix()],
+                };
+                if ok {
+                    self.checker.on_input(&input);
+                    self.with_engine(site, |e, now| e.handle(now, input));
+                }
+            }
+            Ev::ToAgent { site, cmd } => self.agent_command(site, cmd),
+            Ev::Heartbeats => self.heartbeats(),
+            Ev::Started { app, epoch } => self.app_started(app, epoch),
+            Ev::Restart { app, epoch } => self.app_restart(app, epoch),
+            Ev::ProbeFailed { app, epoch } => self.app_probe_failed(app, epoch),
+            Ev::Killed { app, epoch } => self.app_killed(app, epoch),
+            Ev::TrafficCheck { app, tepoch } => self.traffic_check(app, tepoch),
+            Ev::Announce { app, epoch } => self.app_announce(app, epoch),
+            Ev::BackupCheck { app, epoch } => self.backup_check(app, epoch),
+            Ev::ScriptDone {
+                site,
+                host,
+                run,
+                outcome,
+            } => {
+                if self.world.hosts[host.ix()].up {
+                    let delay = Span(self.rng.range(3, 15));
+                    self.send_to_controller(site, Some(host), Input::ScriptResult { run, outcome }, delay);
+                }
+            }
+            Ev::Action(i) => {
+                let action = self.schedule[i].1.clone();
+                // Scheduled operator refusals are part of the scenario: they are logged.
+                let _ = self.act(action);
+            }
+        }
+    }
+
+    pub(crate) fn lost(&mut self) -> bool {
+        self.loss > 0.0 && self.rng.chance(self.loss)
+    }
+
+    fn heartbeats(&mut self) {
+        for s in self.topo.site_ixs() {
+            if self.engines[s.ix()].is_none() {
+                continue;
+            }
+            let hosts: Vec<HostIx> = self
+                .topo
+                .host_ixs()
+                .filter(|h| self.world.agent_path(&self.topo, s, *h))
+                .collect();
+            self.with_engine(s, |e, now| {
+                for h in hosts {
+                    e.handle(now, Input::Heartbeat { host: h });
+                }
+            });
+        }
+        let hb = self.topo.controller.heartbeat_interval;
+        self.push(self.now + hb, Ev::Heartbeats);
+    }
+
+    // ------------------------------------------------------------ actions
+
+    /// Carries out a scenario or console action now.
+    pub fn act(&mut self, action: Action) -> Result<String, String> {
+        let r = match action {
+            Action::Inject(f) => self.inject(f),
+            Action::Heal(f) => match self.faults.iter().find(|a| a.fault == f).map(|a| a.id) {
+                Some(id) => self.heal(id),
+                None => Err(format!("no active fault {}", f.describe(&self.topo))),
+            },
+            Action::HealAll => {
+                let ids: Vec<u32> = self.faults.iter().map(|f| f.id).collect();
+                for id in &ids {
+                    self.heal(*id)?;
+                }
+                Ok(format!("healed {} faults", ids.len()))
+            }
+            Action::Operator { command, force } => self.operator_command(command, force, None),
+        };
+        if let Err(e) = &r {
+            self.note(format!("refused: {e}"));
+        }
+        r
+    }
+
+    /// An operator command (console or scenario), by names.
+    pub fn operator_command(
+        &mut self,
+        command: OpCommand,
+        force: bool,
+        reason: Option<String>,
+    ) -> Result<String, String> {
+        let topo = self.topo.clone();
+        let (site, cmd) = match &command {
+            OpCommand::Switchover { pair, to } => {
+                let (p, to) = self.resolve_switchover(pair, to.as_deref())?;
+                (topo.pair(p).site, OperatorCommand::Switchover { pair: p, to, force })
+            }
+            OpCommand::Maintenance { pair, on } => {
+                let p = topo.pair_ix(pair).ok_or_else(|| format!("unknown pair `{pair}`"))?;
+                (topo.pair(p).site, OperatorCommand::Maintenance { pair: p, on: *on })
+            }
+            OpCommand::RunScript { script, host } => {
+                let s = topo
+                    .script_ix(script)
+                    .ok_or_else(|| format!("unknown script `{script}`"))?;
+                let h = topo.host_ix(host).ok_or_else(|| format!("unknown host `{host}`"))?;
+                (topo.host(h).site, OperatorCommand::RunScript { script: s, host: h })
+            }
+        };
+        let req = OperatorRequest {
+            operator: self.operator.clone(),
+            request_id: None,
+            reason,
+            command: cmd,
+        };
+        self.note(format!(
+            "operator {}: {:?}{}",
+            self.operator.label(),
+            command,
+            if force { " (forced)" } else { "" }
+        ));
+        let mut result = Err(format!("the controller of site {} is down", topo.site(site).id));
+        self.with_engine(site, |e, now| result = e.operator(now, req).map_err(|r| r.0));
+        self.checker.on_operator(self.now);
+        result.map(|a| {
+            let corr = topo.correlation_label(a.correlation);
+            match (a.switchover, a.run) {
+                (Some(id), _) => format!("switchover {id} started ({corr})"),
+                (_, Some(run)) => format!("script run {run} started ({corr})"),
+                _ => format!("done ({corr})"),
+            }
+        })
+    }
+
+    fn resolve_switchover(&self, pair: &str, to: Option<&str>) -> Result<(engine::PairIx, Option<AppIx>), String> {
+        let topo = &self.topo;
+        let p = match topo.pair_ix(pair) {
+            Some(p) => p,
+            None => match topo.group_ix(pair) {
+                Some(g) => topo.group(g).leader,
+                None => return Err(format!("unknown pair or group `{pair}`")),
+            },
+        };
+        let to =
+            match to {
+                None => None,
+                Some(name) => {
+                    let by_app = topo.app_ix(name).filter(|a| topo.app(*a).pair == Some(p));
+                    let by_host = topo
+                        .host_ix(name)
+                        .and_then(|h| topo.pair(p).apps.iter().copied().find(|a| topo.app_host(*a) == h));
+                    Some(by_app.or(by_host).ok_or_else(|| {
+                        format!("`{name}` is neither an instance nor a host of pair {}", topo.pair(p).id)
+                    })?)
+                }
+            };
+        Ok((p, to))
+    }
+
+    /// The switchover plan for a pair (or group), as the console and `--dry-run` show it.
+    pub fn plan(&self, pair: &str, to: Option<&str>) -> Result<wire::PlanView, String> {
+        let (p, to) = self.resolve_switchover(pair, to)?;
+        let site = self.topo.pair(p).site;
+        let e = self.engines[site.ix()]
+            .as_ref()
+            .ok_or_else(|| format!("the controller of site {} is down", self.topo.site(site).id))?;
+        let plan = e.plan_switchover(p, to).map_err(|r| r.0)?;
+        Ok(wire::plan_view(&self.topo, &plan))
+    }
+
+    pub fn inject(&mut self, fault: Fault) -> Result<String, String> {
+        let label = fault.describe(&self.topo);
+        if self.faults.iter().any(|f| f.fault == fault) {
+            return Err(format!("{label} is already in effect"));
+        }
+        let id = self.next_fault;
+        self.next_fault += 1;
+        if !fault.is_one_shot() {
+            self.faults.push(ActiveFault {
+                id,
+                fault: fault.clone(),
+                since_ms: self.now.ms(),
+                label: label.clone(),
+            });
+        }
+        self.note(format!("fault #{id} injected: {label}"));
+        self.checker.on_fault(self.now, fault.is_one_shot());
+        self.apply_fault(&fault, true);
+        Ok(format!("fault #{id} injected: {label}"))
+    }
+
+    pub fn heal(&mut self, id: u32) -> Result<String, String> {
+        let pos = self
+            .faults
+            .iter()
+            .position(|f| f.id == id)
+            .ok_or_else(|| format!("no active fault #{id}"))?;
+        let f = self.faults.remove(pos);
+        self.note(format!("fault #{id} healed: {}", f.label));
+        self.checker.on_heal(self.now);
+        self.apply_fault(&f.fault, false);
+        Ok(format!("fault #{id} healed: {}", f.label))
+    }
+
+    pub(crate) fn fault_active(&self, pred: impl Fn(&Fault) -> bool) -> bool {
+        self.faults.iter().any(|f| pred(&f.fault))
+    }
+
+    /// A snapshot of every controller's view, for the console.
+    pub fn snapshot(&self) -> wire::Snapshot {
+        let engines: Vec<Option<&Engine>> = self.engines.iter().map(|e| e.as_ref()).collect();
+        let mut snap = wire::snapshot(&self.topo, &engines, self.now);
+        snap.endpoints = self.populations.views(&self.topo);
+        snap
+    }
+
+    /// Runs the scenario to its end and grades it.
+    pub fn run_to_end(&mut self) -> Report {
+        let end = self.scenario.as_ref().map_or(self.now, |s| Time(s.duration.as_ms()));
+        self.run_until(end);
+        self.report()
+    }
+
+    /// The graded report of what has run so far.
+    pub fn report(&self) -> Report {
+        report::build(self)
+    }
+
+    /// Records a drill-level event (not from a controller).
+    pub(crate) fn drill_event(
+        &mut self,
+        id: EventId,
+        subject: Entity,
+        message: String,
+        attrs: Vec<(&'static str, String)>,
+    ) {
+        let e = Event {
+            t: self.now,
+            id,
+            source: Entity::Drill,
+            subject,
+            correlation: None,
+            message,
+            attrs,
+        };
+        self.log(e);
+    }
+}

@@ -1,0 +1,1136 @@
+//! The deployment file: one TOML document, read in two stages (raw serde structs with
+//! `deny_unknown_fields`, then [`validate`] into a checked [`Topology`]). Every problem is
+//! reported, not just the first, each as `file:line: field: what is wrong`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::event::EventId;
+use super::time::{Span, parse_span};
+use super::topology::*;
+
+/// One problem found in a deployment file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}: {}", self.file, self.line, self.field, self.message)
+    }
+}
+
+/// Every problem found in a deployment file, in file order.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A duration: `"30s"`, `"500ms"`, `"10m"`, or a bare number of seconds.
+#[derive(Deserialize, Clone, Debug)]
+#[serde(untagged)]
+enum RawSpan {
+    Secs(u64),
+    Text(String),
+}
+
+type S<T> = Spanned<T>;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawFile {
+    controller: Option<S<RawController>>,
+    #[serde(default)]
+    site: Vec<RawSite>,
+    #[serde(default)]
+    host: Vec<RawHost>,
+    #[serde(default)]
+    app: Vec<RawApp>,
+    #[serde(default)]
+    pair: Vec<RawPair>,
+    #[serde(default)]
+    group: Vec<RawGroup>,
+    #[serde(default)]
+    script: Vec<RawScript>,
+    #[serde(default)]
+    alarm: Vec<RawAlarm>,
+    #[serde(default)]
+    endpoints: Vec<RawPopulation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawController {
+    heartbeat_interval: Option<S<RawSpan>>,
+    heartbeat_timeout: Option<S<RawSpan>>,
+    mode_timeout: Option<S<RawSpan>>,
+    reconcile_interval: Option<S<RawSpan>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSite {
+    id: S<String>,
+    peer: Option<S<String>>,
+    oos_check: Option<S<RawSpan>>,
+    oos_force: Option<S<RawSpan>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawHost {
+    id: S<String>,
+    site: S<String>,
+    nics: S<Vec<String>>,
+    management_nic: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawProbe {
+    kind: S<String>,
+    port: Option<S<i64>>,
+    interval: Option<S<RawSpan>>,
+    timeout: Option<S<RawSpan>>,
+    failures: Option<S<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawBackupCheck {
+    enabled: Option<bool>,
+    init_timeout: Option<S<RawSpan>>,
+    port_check: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawApp {
+    id: S<String>,
+    kind: S<String>,
+    host: S<String>,
+    #[serde(default)]
+    start: Vec<String>,
+    #[serde(default)]
+    mode_hook: Vec<String>,
+    restart_delay: Option<S<RawSpan>>,
+    announces_primary: Option<bool>,
+    traffic_timeout: Option<S<RawSpan>>,
+    traffic_nic: Option<S<String>>,
+    probe: Option<RawProbe>,
+    backup_check: Option<RawBackupCheck>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawVip {
+    address: S<String>,
+    nic: S<String>,
+    control: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAntiFlap {
+    window: Option<S<RawSpan>>,
+    max_switchovers: Option<S<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPair {
+    id: S<String>,
+    apps: S<Vec<String>>,
+    vip: Option<RawVip>,
+    failover_on: Option<S<Vec<String>>>,
+    anti_flap: Option<RawAntiFlap>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawGroup {
+    id: S<String>,
+    leader: S<String>,
+    members: S<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawScript {
+    id: S<String>,
+    command: S<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    timeout: Option<S<RawSpan>>,
+    hosts: Option<S<Vec<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawReaction {
+    run_script: Option<S<String>>,
+    on: Option<S<String>>,
+    switchover: Option<S<String>>,
+    notify: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawAlarm {
+    id: S<String>,
+    event: S<String>,
+    site: Option<S<String>>,
+    host: Option<S<String>>,
+    app: Option<S<String>>,
+    pair: Option<S<String>>,
+    group: Option<S<String>>,
+    reactions: S<Vec<RawReaction>>,
+    clear_event: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPopulation {
+    id: S<String>,
+    site: S<String>,
+    count: S<i64>,
+    primary: S<String>,
+    backup: S<String>,
+    transport: Option<S<String>>,
+    ttl: Option<S<RawSpan>>,
+    retry_count: Option<S<i64>>,
+    retry_timeout: Option<S<RawSpan>>,
+    failback: Option<bool>,
+    failback_interval: Option<S<RawSpan>>,
+    t1: Option<S<RawSpan>>,
+    tcp_connect_timeout: Option<S<RawSpan>>,
+    dual_registration: Option<bool>,
+    call_interval: Option<S<RawSpan>>,
+}
+
+/// Collects problems with their line numbers.
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Ctx<'_> {
+    fn line(&self, span: &Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text[..end].bytes().filter(|b| *b == b'\n').count() + 1
+    }
+
+    fn err(&mut self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) {
+        let line = self.line(&span);
+        self.problems.push(Problem {
+            file: self.file.to_string(),
+            line,
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    fn span_of(&mut self, raw: &Option<S<RawSpan>>, field: &str, default: Span) -> Span {
+        let Some(raw) = raw else { return default };
+        let parsed = match raw.get_ref() {
+            RawSpan::Secs(s) => Ok(Span::secs(*s)),
+            RawSpan::Text(t) => parse_span(t),
+        };
+        match parsed {
+            Ok(Span(0)) => {
+                self.err(raw.span(), field, "must be longer than zero");
+                default
+            }
+            Ok(s) => s,
+            Err(e) => {
+                self.err(raw.span(), field, e);
+                default
+            }
+        }
+    }
+
+    fn count_of(&mut self, raw: &Option<S<i64>>, field: &str, range: Range<i64>, default: u32) -> u32 {
+        let Some(raw) = raw else { return default };
+        let v = *raw.get_ref();
+        if range.contains(&v) {
+            v as u32
+        } else {
+            self.err(
+                raw.span(),
+                field,
+                format!("{v} is out of range ({}..={})", range.start, range.end - 1),
+            );
+            default
+        }
+    }
+}
+
+/// An index of ids of one kind, reporting duplicates.
+fn index_ids<'a>(ctx: &mut Ctx, kind: &str, ids: impl Iterator<Item = &'a S<String>>) -> HashMap<String, u32> {
+    let mut map = HashMap::new();
+    for (i, id) in ids.enumerate() {
+        let name = id.get_ref();
+        if name.is_empty() {
+            ctx.err(id.span(), format!("{kind}[{i}].id"), "must not be empty");
+        } else if map.insert(name.clone(), i as u32).is_some() {
+            ctx.err(
+                id.span(),
+                format!("{kind}[{name}].id"),
+                format!("duplicate {kind} id `{name}`"),
+            );
+        }
+    }
+    map
+}
+
+fn lookup(ctx: &mut Ctx, map: &HashMap<String, u32>, kind: &str, r: &S<String>, field: String) -> Option<u32> {
+    match map.get(r.get_ref()) {
+        Some(i) => Some(*i),
+        None => {
+            let mut known: Vec<&str> = map.keys().map(String::as_str).collect();
+            known.sort_unstable();
+            let hint = if known.is_empty() {
+                format!("no {kind} is defined")
+            } else if known.len() <= 6 {
+                format!("known: {}", known.join(", "))
+            } else {
+                format!("{} {kind}s are defined", known.len())
+            };
+            ctx.err(r.span(), field, format!("unknown {kind} `{}` ({hint})", r.get_ref()));
+            None
+        }
+    }
+}
+
+/// Parses and checks a deployment file. `file` names it in error messages.
+pub fn parse(text: &str, file: &str) -> Result<Topology, ConfigError> {
+    let mut ctx = Ctx {
+        file,
+        text,
+        problems: Vec::new(),
+    };
+    let raw: RawFile = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let field = field_at(text, span.clone());
+            ctx.err(span, field, e.message().trim().to_string());
+            return Err(ConfigError { problems: ctx.problems });
+        }
+    };
+    let topo = validate(&mut ctx, raw);
+    if ctx.problems.is_empty() {
+        Ok(topo)
+    } else {
+        ctx.problems.sort_by_key(|p| p.line);
+        Err(ConfigError { problems: ctx.problems })
+    }
+}
+
+/// Names the table (and key) at a byte offset, for syntax and type errors.
+fn field_at(text: &str, span: Range<usize>) -> String {
+    let start = span.start.min(text.len());
+    let table = text[..start]
+        .lines()
+        .rev()
+        .find_map(|l| {
+            let l = l.trim();
+            l.strip_prefix("[[")
+                .and_then(|l| l.strip_suffix("]]"))
+                .or_else(|| l.strip_prefix('[').and_then(|l| l.strip_suffix(']')))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_default();
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| !k.is_empty() && !k.starts_with('['))
+        .unwrap_or("");
+    match (table.is_empty(), key.is_empty()) {
+        (true, true) => "(top level)".to_string(),
+        (true, false) => key.to_string(),
+        (false, true) => table,
+        (false, false) => format!("{table}.{key}"),
+    }
+}
+
+fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
+    let mut topo = Topology {
+        controller: ControllerSettings::default(),
+        sites: Vec::new(),
+        hosts: Vec::new(),
+        apps: Vec::new(),
+        pairs: Vec::new(),
+        groups: Vec::new(),
+        scripts: Vec::new(),
+        alarms: Vec::new(),
+        populations: Vec::new(),
+    };
+    if let Some(c) = &raw.controller {
+        let d = ControllerSettings::default();
+        let c_ref = c.get_ref();
+        topo.controller = ControllerSettings {
+            heartbeat_interval: ctx.span_of(
+                &c_ref.heartbeat_interval,
+                "controller.heartbeat-interval",
+                d.heartbeat_interval,
+            ),
+            heartbeat_timeout: ctx.span_of(
+                &c_ref.heartbeat_timeout,
+                "controller.heartbeat-timeout",
+                d.heartbeat_timeout,
+            ),
+            mode_timeout: ctx.span_of(&c_ref.mode_timeout, "controller.mode-timeout", d.mode_timeout),
+            reconcile_interval: ctx.span_of(
+                &c_ref.reconcile_interval,
+                "controller.reconcile-interval",
+                d.reconcile_interval,
+            ),
+        };
+        if topo.controller.heartbeat_timeout <= topo.controller.heartbeat_interval {
+            let span = c_ref.heartbeat_timeout.as_ref().map_or(c.span(), |s| s.span());
+            ctx.err(
+                span,
+                "controller.heartbeat-timeout",
+                "must be longer than heartbeat-interval",
+            );
+        }
+    }
+
+    let site_ix = index_ids(ctx, "site", raw.site.iter().map(|s| &s.id));
+    let host_ix = index_ids(ctx, "host", raw.host.iter().map(|h| &h.id));
+    let app_ix = index_ids(ctx, "app", raw.app.iter().map(|a| &a.id));
+    let pair_ix = index_ids(ctx, "pair", raw.pair.iter().map(|p| &p.id));
+    let group_ix = index_ids(ctx, "group", raw.group.iter().map(|g| &g.id));
+    let script_ix = index_ids(ctx, "script", raw.script.iter().map(|s| &s.id));
+    index_ids(ctx, "alarm", raw.alarm.iter().map(|a| &a.id));
+    index_ids(ctx, "endpoints", raw.endpoints.iter().map(|p| &p.id));
+
+    if raw.site.is_empty() {
+        ctx.err(0..0, "site", "at least one [[site]] is required");
+    }
+
+    // Sites.
+    for s in &raw.site {
+        let id = s.id.get_ref();
+        let f = |k: &str| format!("site[{id}].{k}");
+        let peer = s.peer.as_ref().and_then(|p| {
+            let ix = lookup(ctx, &site_ix, "site", p, f("peer"))?;
+            if p.get_ref() == id {
+                ctx.err(p.span(), f("peer"), "a site cannot be its own peer");
+                return None;
+            }
+            Some(SiteIx(ix))
+        });
+        let oos_check = ctx.span_of(&s.oos_check, &f("oos-check"), Span::secs(5));
+        let oos_force = ctx.span_of(&s.oos_force, &f("oos-force"), Span::secs(30));
+        if oos_force <= oos_check {
+            let span = s.oos_force.as_ref().map_or(s.id.span(), |x| x.span());
+            ctx.err(
+                span,
+                f("oos-force"),
+                format!("must be longer than oos-check ({oos_check})"),
+            );
+        }
+        topo.sites.push(Site {
+            id: id.clone(),
+            peer,
+            oos_check,
+            oos_force,
+        });
+    }
+    for (i, s) in raw.site.iter().enumerate() {
+        if let (Some(p), Some(peer)) = (&s.peer, topo.sites[i].peer)
+            && topo.sites[peer.ix()].peer != Some(SiteIx(i as u32))
+        {
+            ctx.err(
+                p.span(),
+                format!("site[{}].peer", s.id.get_ref()),
+                format!(
+                    "site `{}` does not name `{}` as its peer: peering must be mutual",
+                    p.get_ref(),
+                    s.id.get_ref()
+                ),
+            );
+        }
+    }
+
+    // Hosts.
+    for h in &raw.host {
+        let id = h.id.get_ref();
+        let f = |k: &str| format!("host[{id}].{k}");
+        let site = lookup(ctx, &site_ix, "site", &h.site, f("site")).map_or(SiteIx(0), SiteIx);
+        let nics = h.nics.get_ref().clone();
+        if nics.is_empty() {
+            ctx.err(h.nics.span(), f("nics"), "a host needs at least one NIC");
+        }
+        for (i, n) in nics.iter().enumerate() {
+            if nics[..i].contains(n) {
+                ctx.err(h.nics.span(), f("nics"), format!("NIC `{n}` is listed twice"));
+            }
+        }
+        let management_nic = match &h.management_nic {
+            Some(m) => nics.iter().position(|n| n == m.get_ref()).unwrap_or_else(|| {
+                ctx.err(
+                    m.span(),
+                    f("management-nic"),
+                    format!("`{}` is not one of this host's nics ({})", m.get_ref(), nics.join(", ")),
+                );
+                0
+            }),
+            None => 0,
+        };
+        topo.hosts.push(Host {
+            id: id.clone(),
+            site,
+            nics,
+            management_nic,
+            apps: Vec::new(),
+        });
+    }
+
+    // Scripts (before apps and pairs, which may name them).
+    for s in &raw.script {
+        let id = s.id.get_ref();
+        let f = |k: &str| format!("script[{id}].{k}");
+        if s.command.get_ref().trim().is_empty() {
+            ctx.err(s.command.span(), f("command"), "must not be empty");
+        } else if !s.command.get_ref().starts_with('/') {
+            ctx.err(
+                s.command.span(),
+                f("command"),
+                "must be an absolute path (scripts never go through a shell or PATH)",
+            );
+        }
+        let timeout = ctx.span_of(&s.timeout, &f("timeout"), Span::secs(30));
+        let hosts = s.hosts.as_ref().map_or_else(Vec::new, |hs| {
+            let mut out = Vec::new();
+            for name in hs.get_ref() {
+                match host_ix.get(name) {
+                    Some(i) => out.push(HostIx(*i)),
+                    None => ctx.err(hs.span(), f("hosts"), format!("unknown host `{name}`")),
+                }
+            }
+            out
+        });
+        topo.scripts.push(Script {
+            id: id.clone(),
+            command: s.command.get_ref().clone(),
+            args: s.args.clone(),
+            timeout,
+            hosts,
+        });
+    }
+
+    // Applications.
+    for a in &raw.app {
+        let id = a.id.get_ref();
+        let f = |k: &str| format!("app[{id}].{k}");
+        let host = lookup(ctx, &host_ix, "host", &a.host, f("host")).map_or(HostIx(0), HostIx);
+        if a.kind.get_ref().trim().is_empty() {
+            ctx.err(a.kind.span(), f("kind"), "must not be empty");
+        }
+        let nics = topo.hosts.get(host.ix()).map(|h| h.nics.clone()).unwrap_or_default();
+        let traffic = match (&a.traffic_timeout, &a.traffic_nic) {
+            (None, None) => None,
+            (Some(t), nic) => {
+                let timeout = ctx.span_of(&Some(t.clone()), &f("traffic-timeout"), Span::secs(10));
+                let nic = match nic {
+                    Some(n) => nics.iter().position(|x| x == n.get_ref()).unwrap_or_else(|| {
+                        ctx.err(
+                            n.span(),
+                            f("traffic-nic"),
+                            format!(
+                                "`{}` is not a NIC of host `{}` ({})",
+                                n.get_ref(),
+                                a.host.get_ref(),
+                                nics.join(", ")
+                            ),
+                        );
+                        0
+                    }),
+                    None => {
+                        ctx.err(
+                            t.span(),
+                            f("traffic-nic"),
+                            "traffic-timeout needs traffic-nic (the NIC whose traffic is watched)",
+                        );
+                        0
+                    }
+                };
+                Some(Traffic { timeout, nic })
+            }
+            (None, Some(n)) => {
+                ctx.err(
+                    n.span(),
+                    f("traffic-timeout"),
+                    "traffic-nic is set but traffic-timeout is missing",
+                );
+                None
+            }
+        };
+        let probe = a.probe.as_ref().map(|p| {
+            let kind = match p.kind.get_ref().as_str() {
+                "sip-options" => ProbeKind::SipOptions,
+                "tcp" => ProbeKind::Tcp,
+                other => {
+                    ctx.err(
+                        p.kind.span(),
+                        f("probe.kind"),
+                        format!("unknown probe kind `{other}` (expected sip-options or tcp)"),
+                    );
+                    ProbeKind::Tcp
+                }
+            };
+            let port = match &p.port {
+                Some(port) => ctx.count_of(&Some(port.clone()), &f("probe.port"), 1..65536, 5060) as u16,
+                None => {
+                    if kind == ProbeKind::Tcp {
+                        ctx.err(p.kind.span(), f("probe.port"), "a tcp probe needs a port");
+                    }
+                    5060
+                }
+            };
+            Probe {
+                kind,
+                port,
+                interval: ctx.span_of(&p.interval, &f("probe.interval"), Span::secs(5)),
+                timeout: ctx.span_of(&p.timeout, &f("probe.timeout"), Span::secs(2)),
+                failures: ctx.count_of(&p.failures, &f("probe.failures"), 1..101, 3),
+            }
+        });
+        let backup_check = match &a.backup_check {
+            None => BackupCheck {
+                enabled: true,
+                init_timeout: Span::secs(60),
+                port_check: true,
+            },
+            Some(b) => {
+                let init_timeout = ctx.span_of(&b.init_timeout, &f("backup-check.init-timeout"), Span::secs(60));
+                if let Some(t) = &b.init_timeout
+                    && !(Span::secs(15)..=Span::secs(3600)).contains(&init_timeout)
+                {
+                    ctx.err(
+                        t.span(),
+                        f("backup-check.init-timeout"),
+                        format!("{init_timeout} is out of the allowed range 15s..=3600s"),
+                    );
+                }
+                BackupCheck {
+                    enabled: b.enabled.unwrap_or(true),
+                    init_timeout,
+                    port_check: b.port_check.unwrap_or(true),
+                }
+            }
+        };
+        if let Some(h) = topo.hosts.get_mut(host.ix()) {
+            h.apps.push(AppIx(topo.apps.len() as u32));
+        }
+        topo.apps.push(App {
+            id: id.clone(),
+            kind: a.kind.get_ref().clone(),
+            host,
+            pair: None,
+            start: a.start.clone(),
+            mode_hook: a.mode_hook.clone(),
+            restart_delay: ctx.span_of(&a.restart_delay, &f("restart-delay"), Span::secs(10)),
+            announces_primary: a.announces_primary.unwrap_or(true),
+            traffic,
+            probe,
+            backup_check,
+        });
+    }
+
+    // Pairs.
+    for (pi, p) in raw.pair.iter().enumerate() {
+        let id = p.id.get_ref();
+        let f = |k: &str| format!("pair[{id}].{k}");
+        let names = p.apps.get_ref();
+        let mut apps = [AppIx(0), AppIx(0)];
+        let mut ok = names.len() == 2;
+        if !ok {
+            ctx.err(
+                p.apps.span(),
+                f("apps"),
+                format!("a pair has exactly two apps, not {}", names.len()),
+            );
+        }
+        for (i, name) in names.iter().take(2).enumerate() {
+            match app_ix.get(name) {
+                Some(ix) => {
+                    apps[i] = AppIx(*ix);
+                    if let Some(other) = topo.apps[*ix as usize].pair {
+                        ok = false;
+                        ctx.err(
+                            p.apps.span(),
+                            f("apps"),
+                            format!("app `{name}` is already in pair `{}`", topo.pairs[other.ix()].id),
+                        );
+                    }
+                }
+                None => {
+                    ok = false;
+                    ctx.err(p.apps.span(), f("apps"), format!("unknown app `{name}`"));
+                }
+            }
+        }
+        let hosts = [
+            topo.apps.get(apps[0].ix()).map(|a| a.host),
+            topo.apps.get(apps[1].ix()).map(|a| a.host),
+        ];
+        if ok && hosts[0] == hosts[1] {
+            ok = false;
+            ctx.err(
+                p.apps.span(),
+                f("apps"),
+                "both apps run on the same host: a pair needs two hosts",
+            );
+        }
+        if ok {
+            for a in apps {
+                topo.apps[a.ix()].pair = Some(PairIx(pi as u32));
+            }
+        }
+        let site = hosts[0]
+            .and_then(|h| topo.hosts.get(h.ix()))
+            .map_or(SiteIx(0), |h| h.site);
+        if ok && topo.hosts[hosts[1].unwrap().ix()].site != site {
+            ctx.err(
+                p.apps.span(),
+                f("apps"),
+                "the two apps run on hosts of different sites: a pair lives in one site",
+            );
+        }
+        let vip = p.vip.as_ref().map(|v| {
+            if !valid_address(v.address.get_ref()) {
+                ctx.err(
+                    v.address.span(),
+                    f("vip.address"),
+                    format!(
+                        "`{}` is not an IP address (with an optional /prefix)",
+                        v.address.get_ref()
+                    ),
+                );
+            }
+            if ok {
+                for h in hosts.iter().flatten() {
+                    let host = &topo.hosts[h.ix()];
+                    if host.nic(v.nic.get_ref()).is_none() {
+                        ctx.err(
+                            v.nic.span(),
+                            f("vip.nic"),
+                            format!(
+                                "`{}` is not a NIC of host `{}` ({})",
+                                v.nic.get_ref(),
+                                host.id,
+                                host.nics.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+            let control = match v.control.as_ref().map(|c| (c, c.get_ref().as_str())) {
+                None | Some((_, "builtin")) => VipControl::Builtin,
+                Some((c, s)) => match s.strip_prefix("script:") {
+                    Some(name) => match script_ix.get(name) {
+                        Some(ix) => VipControl::Script(ScriptIx(*ix)),
+                        None => {
+                            ctx.err(c.span(), f("vip.control"), format!("unknown script `{name}`"));
+                            VipControl::Builtin
+                        }
+                    },
+                    None => {
+                        ctx.err(
+                            c.span(),
+                            f("vip.control"),
+                            format!("`{s}` is neither `builtin` nor `script:ID`"),
+                        );
+                        VipControl::Builtin
+                    }
+                },
+            };
+            Vip {
+                address: v.address.get_ref().clone(),
+                nic: v.nic.get_ref().clone(),
+                control,
+            }
+        });
+        let failover = match &p.failover_on {
+            None => Triggers::ALL,
+            Some(list) => {
+                let mut t = Triggers {
+                    exit: false,
+                    probe: false,
+                    host_lost: false,
+                    service_unavailable: false,
+                };
+                for item in list.get_ref() {
+                    match item.as_str() {
+                        "exit" => t.exit = true,
+                        "probe" => t.probe = true,
+                        "host-lost" => t.host_lost = true,
+                        "service-unavailable" => t.service_unavailable = true,
+                        other => ctx.err(
+                            list.span(),
+                            f("failover-on"),
+                            format!("unknown trigger `{other}` (expected exit, probe, host-lost, service-unavailable)"),
+                        ),
+                    }
+                }
+                t
+            }
+        };
+        let anti_flap = match &p.anti_flap {
+            None => AntiFlap {
+                window: Span::secs(600),
+                max_switchovers: 3,
+            },
+            Some(a) => AntiFlap {
+                window: ctx.span_of(&a.window, &f("anti-flap.window"), Span::secs(600)),
+                max_switchovers: ctx.count_of(&a.max_switchovers, &f("anti-flap.max-switchovers"), 1..1001, 3),
+            },
+        };
+        topo.pairs.push(Pair {
+            id: id.clone(),
+            apps,
+            site,
+            vip,
+            failover,
+            anti_flap,
+            group: None,
+        });
+    }
+    for (i, p) in raw.pair.iter().enumerate() {
+        if let Some(v) = &p.vip {
+            for (j, q) in raw.pair.iter().enumerate().take(i) {
+                if q.vip
+                    .as_ref()
+                    .is_some_and(|w| w.address.get_ref() == v.address.get_ref())
+                {
+                    ctx.err(
+                        v.address.span(),
+                        format!("pair[{}].vip.address", p.id.get_ref()),
+                        format!("address already used by pair `{}`", raw.pair[j].id.get_ref()),
+                    );
+                }
+            }
+        }
+    }
+
+    // Groups.
+    for (gi, g) in raw.group.iter().enumerate() {
+        let id = g.id.get_ref();
+        let f = |k: &str| format!("group[{id}].{k}");
+        let mut members = Vec::new();
+        for name in g.members.get_ref() {
+            match pair_ix.get(name) {
+                Some(ix) => {
+                    let pix = PairIx(*ix);
+                    if members.contains(&pix) {
+                        ctx.err(g.members.span(), f("members"), format!("pair `{name}` is listed twice"));
+                    } else if let Some(other) = topo.pairs[pix.ix()].group {
+                        ctx.err(
+                            g.members.span(),
+                            f("members"),
+                            format!("pair `{name}` is already in group `{}`", topo.groups[other.ix()].id),
+                        );
+                    } else {
+                        members.push(pix);
+                    }
+                }
+                None => ctx.err(g.members.span(), f("members"), format!("unknown pair `{name}`")),
+            }
+        }
+        if g.members.get_ref().len() < 2 {
+            ctx.err(g.members.span(), f("members"), "a group has at least two pairs");
+        }
+        let leader = lookup(ctx, &pair_ix, "pair", &g.leader, f("leader")).map(PairIx);
+        let Some(leader) = leader else { continue };
+        if !members.contains(&leader) {
+            ctx.err(
+                g.leader.span(),
+                f("leader"),
+                format!("leader `{}` is not one of the members", g.leader.get_ref()),
+            );
+            continue;
+        }
+        members.retain(|m| *m != leader);
+        members.insert(0, leader);
+        let host_set = |p: PairIx| {
+            let mut h = [
+                topo.apps[topo.pairs[p.ix()].apps[0].ix()].host,
+                topo.apps[topo.pairs[p.ix()].apps[1].ix()].host,
+            ];
+            h.sort();
+            h
+        };
+        let lead_hosts = host_set(leader);
+        for m in &members[1..] {
+            if host_set(*m) != lead_hosts {
+                ctx.err(
+                    g.members.span(),
+                    f("members"),
+                    format!(
+                        "pair `{}` does not run on the leader's two hosts",
+                        topo.pairs[m.ix()].id
+                    ),
+                );
+            }
+            if topo.pairs[m.ix()].vip.is_some() {
+                ctx.err(
+                    g.members.span(),
+                    f("members"),
+                    format!(
+                        "pair `{}` has a VIP: in a group only the leader has one",
+                        topo.pairs[m.ix()].id
+                    ),
+                );
+            }
+        }
+        for m in &members {
+            topo.pairs[m.ix()].group = Some(GroupIx(gi as u32));
+        }
+        topo.groups.push(Group {
+            id: id.clone(),
+            leader,
+            members,
+        });
+    }
+
+    // Alarm conditions.
+    for a in &raw.alarm {
+        let id = a.id.get_ref();
+        let f = |k: &str| format!("alarm[{id}].{k}");
+        let event = EventId::parse(a.event.get_ref()).unwrap_or_else(|| {
+            ctx.err(
+                a.event.span(),
+                f("event"),
+                format!(
+                    "`{}` is not an event id of the catalog (docs/events.md)",
+                    a.event.get_ref()
+                ),
+            );
+            EventId::ModePrimary
+        });
+        let clear = a.clear_event.as_ref().and_then(|c| {
+            let id = EventId::parse(c.get_ref());
+            if id.is_none() {
+                ctx.err(
+                    c.span(),
+                    f("clear-event"),
+                    format!("`{}` is not an event id of the catalog", c.get_ref()),
+                );
+            }
+            id
+        });
+        let filters = [&a.site, &a.host, &a.app, &a.pair, &a.group];
+        let set: Vec<_> = filters.iter().filter_map(|x| x.as_ref()).collect();
+        if set.len() > 1 {
+            ctx.err(
+                set[1].span(),
+                f("source"),
+                "name at most one of site, host, app, pair, group",
+            );
+        }
+        let filter = if let Some(s) = &a.site {
+            lookup(ctx, &site_ix, "site", s, f("site")).map_or(SourceFilter::Any, |i| SourceFilter::Site(SiteIx(i)))
+        } else if let Some(s) = &a.host {
+            lookup(ctx, &host_ix, "host", s, f("host")).map_or(SourceFilter::Any, |i| SourceFilter::Host(HostIx(i)))
+        } else if let Some(s) = &a.app {
+            lookup(ctx, &app_ix, "app", s, f("app")).map_or(SourceFilter::Any, |i| SourceFilter::App(AppIx(i)))
+        } else if let Some(s) = &a.pair {
+            lookup(ctx, &pair_ix, "pair", s, f("pair")).map_or(SourceFilter::Any, |i| SourceFilter::Pair(PairIx(i)))
+        } else if let Some(s) = &a.group {
+            lookup(ctx, &group_ix, "group", s, f("group"))
+                .map_or(SourceFilter::Any, |i| SourceFilter::Group(GroupIx(i)))
+        } else {
+            SourceFilter::Any
+        };
+        let mut reactions = Vec::new();
+        if a.reactions.get_ref().is_empty() {
+            ctx.err(
+                a.reactions.span(),
+                f("reactions"),
+                "an alarm condition needs at least one reaction",
+            );
+        }
+        for (ri, r) in a.reactions.get_ref().iter().enumerate() {
+            let rf = |k: &str| format!("alarm[{id}].reactions[{ri}].{k}");
+            let kinds = [r.run_script.is_some(), r.switchover.is_some(), r.notify.is_some()];
+            if kinds.iter().filter(|k| **k).count() != 1 {
+                ctx.err(
+                    a.reactions.span(),
+                    format!("alarm[{id}].reactions[{ri}]"),
+                    "give exactly one of run-script, switchover, notify",
+                );
+                continue;
+            }
+            if let Some(s) = &r.run_script {
+                let Some(script) = lookup(ctx, &script_ix, "script", s, rf("run-script")) else {
+                    continue;
+                };
+                let target = match r.on.as_ref().map(|o| (o, o.get_ref().as_str())) {
+                    None | Some((_, "event-host")) => ScriptTarget::EventHost,
+                    Some((_, "primary-host")) => ScriptTarget::PrimaryHost,
+                    Some((o, name)) => match host_ix.get(name) {
+                        Some(h) => ScriptTarget::Host(HostIx(*h)),
+                        None => {
+                            ctx.err(
+                                o.span(),
+                                rf("on"),
+                                format!("`{name}` is neither event-host, primary-host nor a host id"),
+                            );
+                            ScriptTarget::EventHost
+                        }
+                    },
+                };
+                reactions.push(Reaction::RunScript {
+                    script: ScriptIx(script),
+                    target,
+                });
+            } else if let Some(s) = &r.switchover {
+                if let Some(p) = lookup(ctx, &pair_ix, "pair", s, rf("switchover")) {
+                    reactions.push(Reaction::Switchover(PairIx(p)));
+                }
+            } else if let Some(n) = &r.notify {
+                reactions.push(Reaction::Notify(n.get_ref().clone()));
+            }
+        }
+        topo.alarms.push(Alarm {
+            id: id.clone(),
+            event,
+            filter,
+            reactions,
+            clear,
+        });
+    }
+
+    // Endpoint populations.
+    for p in &raw.endpoints {
+        let id = p.id.get_ref();
+        let f = |k: &str| format!("endpoints[{id}].{k}");
+        let site = lookup(ctx, &site_ix, "site", &p.site, f("site")).map_or(SiteIx(0), SiteIx);
+        let primary = lookup(ctx, &pair_ix, "pair", &p.primary, f("primary")).map(PairIx);
+        let backup = lookup(ctx, &pair_ix, "pair", &p.backup, f("backup")).map(PairIx);
+        for (which, raw_ref, pix) in [("primary", &p.primary, primary), ("backup", &p.backup, backup)] {
+            if let Some(pix) = pix
+                && topo.pairs[pix.ix()].vip.is_none()
+            {
+                ctx.err(
+                    raw_ref.span(),
+                    f(which),
+                    format!("pair `{}` has no VIP for endpoints to register to", raw_ref.get_ref()),
+                );
+            }
+        }
+        if primary.is_some() && primary == backup {
+            ctx.err(
+                p.backup.span(),
+                f("backup"),
+                "the backup server must differ from the primary",
+            );
+        }
+        let transport = match p.transport.as_ref().map(|t| (t, t.get_ref().as_str())) {
+            None | Some((_, "udp")) => Transport::Udp,
+            Some((_, "tcp")) => Transport::Tcp,
+            Some((_, "tls")) => Transport::Tls,
+            Some((t, other)) => {
+                ctx.err(
+                    t.span(),
+                    f("transport"),
+                    format!("unknown transport `{other}` (expected udp, tcp or tls)"),
+                );
+                Transport::Udp
+            }
+        };
+        let count = ctx.count_of(&Some(p.count.clone()), &f("count"), 1..1_000_001, 1);
+        let settings = EndpointSettings {
+            transport,
+            ttl: ctx.span_of(&p.ttl, &f("ttl"), Span::secs(3600)),
+            retry_count: ctx.count_of(&p.retry_count, &f("retry-count"), 1..21, 3),
+            retry_timeout: ctx.span_of(&p.retry_timeout, &f("retry-timeout"), Span::secs(2)),
+            failback: p.failback.unwrap_or(true),
+            failback_interval: ctx.span_of(&p.failback_interval, &f("failback-interval"), Span::secs(1800)),
+            t1: ctx.span_of(&p.t1, &f("t1"), Span::ms(500)),
+            tcp_connect_timeout: ctx.span_of(&p.tcp_connect_timeout, &f("tcp-connect-timeout"), Span::secs(10)),
+            dual_registration: p.dual_registration.unwrap_or(false),
+            call_interval: p
+                .call_interval
+                .as_ref()
+                .map(|c| ctx.span_of(&Some(c.clone()), &f("call-interval"), Span::secs(600))),
+        };
+        topo.populations.push(Population {
+            id: id.clone(),
+            site,
+            count,
+            servers: [primary.unwrap_or(PairIx(0)), backup.unwrap_or(PairIx(0))],
+            settings,
+        });
+    }
+    topo
+}
+
+fn valid_address(s: &str) -> bool {
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    match prefix {
+        None => true,
+        Some(p) => p.parse::<u8>().is_ok_and(|p| p <= if ip.is_ipv4() { 32 } else { 128 }),
+    }
+}
+
+/// A one-paragraph summary of a valid deployment, for `hactl config check`.
+pub fn summary(topo: &Topology) -> String {
+    let vips = topo.pairs.iter().filter(|p| p.vip.is_some()).count();
+    let endpoints: u32 = topo.populations.iter().map(|p| p.count).sum();
+    format!(
+        "{} sites, {} hosts, {} apps, {} pairs ({} with a VIP), {} groups, {} scripts, {} alarm conditions, {} endpoint populations ({} endpoints)",
+        topo.sites.len(),
+        topo.hosts.len(),
+        topo.apps.len(),
+        topo.pairs.len(),
+        vips,
+        topo.groups.len(),
+        topo.scripts.len(),
+        topo.alarms.len(),
+        topo.populations.len(),
+        endpoints
+    )
+}
+
+/// The built-in two-site deployment used by `hactl drill` when no `--topology` is given.
+pub const BUILTIN_NAME: &str = "topologies/builtin.toml";
+pub const BUILTIN: &str = include_str!("../../topologies/builtin.toml");
+
+/// The built-in deployment, checked.
+pub fn builtin() -> Topology {
+    parse(BUILTIN, BUILTIN_NAME).expect("the built-in topology is valid (tested)")
+}

@@ -1,0 +1,574 @@
+//! Pair state: what each instance runs as, which one the controller wants primary, and the
+//! level-triggered reconciliation that keeps exactly one primary: mode assignment on
+//! (re)start, split-brain (20622) and no-brain (20621) detection and repair, back to
+//! normal (20623), redundancy, anti-flap (10327/10328) and maintenance.
+
+use super::host::Failure;
+use super::timer::TimerKey;
+use super::*;
+
+/// The mode an application runs in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    /// Not set yet (just started) or not running.
+    #[default]
+    None,
+    Primary,
+    Backup,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::None => "none",
+            Mode::Primary => "primary",
+            Mode::Backup => "backup",
+        }
+    }
+}
+
+/// The process state of an application, as its agent last reported it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AppStatus {
+    /// Never reported, or its agent is unreachable.
+    #[default]
+    Unknown,
+    Up,
+    /// Running but unavailable: failed probe or SERVICE_UNAVAILABLE.
+    Unavailable,
+    Down,
+}
+
+impl AppStatus {
+    pub fn is_known(self) -> bool {
+        self != AppStatus::Unknown
+    }
+    pub fn is_running(self) -> bool {
+        matches!(self, AppStatus::Up | AppStatus::Unavailable)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppStatus::Unknown => "unknown",
+            AppStatus::Up => "up",
+            AppStatus::Unavailable => "unavailable",
+            AppStatus::Down => "down",
+        }
+    }
+}
+
+/// What the controller knows of one application.
+#[derive(Clone, Debug, Default)]
+pub struct AppRt {
+    pub status: AppStatus,
+    pub mode: Mode,
+    /// It announced (4563) that it runs as primary since it last became primary.
+    pub announced: bool,
+    /// A mode order in flight, and when it was sent.
+    pub ordered: Option<(Mode, Time)>,
+    /// Why it is down or unavailable.
+    pub detail: String,
+    /// Its agent was lost: `mode` is the last known one until the agent reports it again.
+    pub stale: bool,
+}
+
+impl AppRt {
+    pub fn is_known_primary(&self) -> bool {
+        self.status.is_running() && self.mode == Mode::Primary && !self.stale
+    }
+}
+
+/// The last primary-count condition reported for a pair.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Brain {
+    #[default]
+    Normal,
+    NoBrain,
+    SplitBrain,
+}
+
+/// How redundant a pair is, worst last.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Redundancy {
+    Ok,
+    Maintenance,
+    /// One primary and a backup, but something is settling: a switchover, a backup taking
+    /// its mode, a VIP not yet where it belongs.
+    Degraded,
+    BackupNotReady,
+    NoBackup,
+    #[default]
+    NoPrimary,
+    SplitBrain,
+}
+
+impl Redundancy {
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+    /// A state that counts as lost redundancy (events HC-1500 / HC-1501).
+    pub fn is_lost(self) -> bool {
+        matches!(
+            self,
+            Redundancy::BackupNotReady | Redundancy::NoBackup | Redundancy::NoPrimary | Redundancy::SplitBrain
+        )
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Redundancy::Ok => "OK",
+            Redundancy::Maintenance => "MAINTENANCE",
+            Redundancy::Degraded => "DEGRADED",
+            Redundancy::BackupNotReady => "BACKUP NOT READY",
+            Redundancy::NoBackup => "NO BACKUP",
+            Redundancy::NoPrimary => "NO PRIMARY",
+            Redundancy::SplitBrain => "SPLIT BRAIN",
+        }
+    }
+}
+
+/// What the controller knows and wants of one pair.
+#[derive(Clone, Debug, Default)]
+pub struct PairRt {
+    /// The side (index into the pair's apps) the controller wants primary.
+    pub active: usize,
+    pub switchover: Option<Switchover>,
+    pub maintenance: bool,
+    /// Completion times of the switchovers inside the anti-flap window.
+    pub history: Vec<Time>,
+    pub flapping: bool,
+    pub last_switchover: Option<Time>,
+    /// The open incident: every event about the pair carries it until redundancy is OK.
+    pub incident: Option<Correlation>,
+    pub brain: Brain,
+    pub redundancy: Redundancy,
+    pub was_ok: bool,
+    pub lost: bool,
+    pub backup_not_ready: bool,
+    /// The last refusal of an automatic switchover, so it is logged once per incident.
+    pub refused: Option<(Option<Correlation>, String)>,
+    pub vip: VipRt,
+}
+
+impl Engine {
+    /// Runs as primary, and has announced it (when it is an application that announces).
+    pub(crate) fn confirmed_primary(&self, app: AppIx) -> bool {
+        let a = &self.apps[app.ix()];
+        a.is_known_primary() && (a.announced || !self.topo.app(app).announces_primary)
+    }
+
+    /// The application of `pair` on `side`.
+    pub(crate) fn side_app(&self, pair: PairIx, side: usize) -> AppIx {
+        self.topo.pair(pair).apps[side]
+    }
+
+    /// Orders an application into a mode unless the same order is already in flight.
+    pub(crate) fn order_mode(&mut self, app: AppIx, mode: Mode, corr: Option<Correlation>) {
+        if self.apps[app.ix()].ordered.is_some_and(|(m, _)| m == mode) {
+            return;
+        }
+        self.apps[app.ix()].ordered = Some((mode, self.now));
+        self.timers
+            .set(TimerKey::ModeOrder(app), self.now + self.topo.controller.mode_timeout);
+        let host = self.topo.app_host(app);
+        self.command(Command::SetMode {
+            host,
+            app,
+            mode,
+            correlation: corr,
+        });
+    }
+
+    pub(crate) fn on_mode_order_timer(&mut self, app: AppIx) {
+        self.apps[app.ix()].ordered = None;
+        if let Some(p) = self.topo.app(app).pair {
+            self.mark_pair(p);
+        }
+    }
+
+    /// An application failed: decide whether its pair (or group) switches over.
+    pub(crate) fn app_failed(&mut self, app: AppIx, failure: Failure, corr: Correlation) {
+        let Some(p) = self.topo.app(app).pair else {
+            return; // a standalone application has no reaction
+        };
+        if !self.owns_pair(p) {
+            return;
+        }
+        let side = self.topo.side_of(p, app);
+        let pr = &mut self.pairs[p.ix()];
+        pr.incident.get_or_insert(corr);
+        if pr.switchover.is_some() {
+            self.switchover_app_failed(p, side);
+            return;
+        }
+        if side != pr.active || pr.maintenance {
+            return;
+        }
+        if !failure.triggers(&self.topo.pair(p).failover) {
+            return;
+        }
+        let corr = pr.incident.unwrap_or(corr);
+        let what = match failure {
+            Failure::Exit => "terminated",
+            Failure::Probe => "failed its health probe",
+            Failure::HostLost => "lost with its host's agent",
+            Failure::ServiceUnavailable => "reported SERVICE_UNAVAILABLE",
+        };
+        let cause = Cause::Failure(format!("{} {what}", self.topo.app_label(app)));
+        match self.topo.pair(p).group {
+            Some(g) if self.topo.group(g).leader != p => self.group_member_failed(g, p, side, cause, corr),
+            _ => {
+                self.auto_switchover(p, 1 - side, cause, corr);
+            }
+        }
+    }
+
+    /// Level-triggered: brings the pair's modes to one primary (the active side) and one
+    /// backup, whatever edges were missed.
+    pub(crate) fn reconcile_pair(&mut self, p: PairIx) {
+        if !self.owns_pair(p) {
+            return;
+        }
+        let pr = &self.pairs[p.ix()];
+        if pr.switchover.is_some() || pr.maintenance {
+            return;
+        }
+        let apps = self.topo.pair(p).apps;
+        let rt = [self.apps[apps[0].ix()].clone(), self.apps[apps[1].ix()].clone()];
+        // A reconnected agent's report is on its way: act on facts, not on stale modes.
+        if rt.iter().any(|a| a.stale && a.status.is_running()) {
+            return;
+        }
+        let primaries: Vec<usize> = (0..2).filter(|s| rt[*s].is_known_primary()).collect();
+        match primaries.as_slice() {
+            [_, _] => self.split_brain(p),
+            [s] => {
+                let s = *s;
+                self.pairs[p.ix()].active = s;
+                let o = 1 - s;
+                if rt[o].status.is_running() && rt[o].mode == Mode::None {
+                    #[cfg(test)]
+                    if self.sabotage.forget_restarted_backup {
+                        return;
+                    }
+                    let corr = self.pairs[p.ix()].incident;
+                    self.order_mode(apps[o], Mode::Backup, corr);
+                }
+                let normal = rt[o].status.is_running() && rt[o].mode == Mode::Backup;
+                if normal && self.pairs[p.ix()].brain != Brain::Normal {
+                    self.pairs[p.ix()].brain = Brain::Normal;
+                    let corr = self.pairs[p.ix()].incident;
+                    self.emit(
+                        EventId::PairNormal,
+                        Entity::Pair(p),
+                        Entity::Pair(p),
+                        corr,
+                        format!(
+                            "pair {} back to normal: {} primary, {} backup",
+                            self.topo.pair(p).id,
+                            self.topo.app_label(apps[s]),
+                            self.topo.app_label(apps[o])
+                        ),
+                    );
+                }
+            }
+            _ => self.no_primary(p, &rt),
+        }
+    }
+
+    fn split_brain(&mut self, p: PairIx) {
+        let apps = self.topo.pair(p).apps;
+        if self.pairs[p.ix()].brain != Brain::SplitBrain {
+            let corr = match self.pairs[p.ix()].incident {
+                Some(c) => c,
+                None => self.new_correlation(),
+            };
+            let pr = &mut self.pairs[p.ix()];
+            pr.brain = Brain::SplitBrain;
+            pr.incident = Some(corr);
+            self.emit(
+                EventId::SplitBrain,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                Some(corr),
+                format!(
+                    "pair {} has two primaries: {} and {}",
+                    self.topo.pair(p).id,
+                    self.topo.app_label(apps[0]),
+                    self.topo.app_label(apps[1])
+                ),
+            );
+        }
+        #[cfg(test)]
+        if self.sabotage.leave_split_brain {
+            return;
+        }
+        // The side the controller did not choose (the one that came back) steps down; in a
+        // group, the side the leader runs on stays.
+        if let Some(g) = self.topo.pair(p).group {
+            let leader = self.topo.group(g).leader;
+            let side = self.pairs[leader.ix()].active;
+            if leader != p && self.confirmed_primary(self.side_app(leader, side)) {
+                self.pairs[p.ix()].active = side;
+            }
+        }
+        let demote = 1 - self.pairs[p.ix()].active;
+        let corr = self.pairs[p.ix()].incident;
+        self.order_mode(apps[demote], Mode::Backup, corr);
+    }
+
+    fn no_primary(&mut self, p: PairIx, rt: &[AppRt; 2]) {
+        let apps = self.topo.pair(p).apps;
+        let active = self.pairs[p.ix()].active;
+        let other = 1 - active;
+        // An unreachable instance that was primary may still be: wait for its agent or
+        // for the host-lost failover, do not guess.
+        if (0..2).any(|s| (rt[s].status == AppStatus::Unknown || rt[s].stale) && rt[s].mode == Mode::Primary) {
+            return;
+        }
+        let usable = |s: usize| rt[s].status == AppStatus::Up;
+        // Right after the controller starts, give the preferred instance time to report
+        // before promoting the other one just because it booted first.
+        if !usable(active) && rt[active].status == AppStatus::Unknown && self.now < self.grace_until {
+            self.timers.set(TimerKey::Recheck(p), self.grace_until);
+            return;
+        }
+        if rt[active].mode == Mode::None && rt[other].mode != Mode::Backup && usable(active) {
+            // Start-up (or both restarted): assign modes, no alarm; the assignment is an
+            // incident of its own until the pair is redundant.
+            let corr = match self.pairs[p.ix()].incident {
+                Some(c) => c,
+                None => self.new_correlation(),
+            };
+            self.pairs[p.ix()].incident = Some(corr);
+            self.order_mode(apps[active], Mode::Primary, Some(corr));
+            if rt[other].status.is_running() && rt[other].mode == Mode::None {
+                self.order_mode(apps[other], Mode::Backup, Some(corr));
+            }
+            return;
+        }
+        if rt[active].ordered.is_some() || rt[other].ordered.is_some_and(|(m, _)| m == Mode::Primary) {
+            return;
+        }
+        let corr = match self.pairs[p.ix()].incident {
+            Some(c) => c,
+            None => self.new_correlation(),
+        };
+        self.pairs[p.ix()].incident = Some(corr);
+        let member = self.topo.pair(p).group.is_some_and(|g| self.topo.group(g).leader != p);
+        let target = if usable(active) {
+            Some(active)
+        } else if rt[other].status.is_running() && !member {
+            // A running backup; if it is not ready, the gate refuses and says why.
+            Some(other)
+        } else {
+            None
+        };
+        let started = match target {
+            Some(t) => self.auto_switchover(p, t, Cause::NoPrimary, corr),
+            None => false,
+        };
+        if !started && self.pairs[p.ix()].brain != Brain::NoBrain {
+            self.pairs[p.ix()].brain = Brain::NoBrain;
+            self.emit(
+                EventId::NoBrain,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                Some(corr),
+                format!(
+                    "pair {} has no primary ({} {}, {} {})",
+                    self.topo.pair(p).id,
+                    self.topo.app_label(apps[0]),
+                    rt[0].status.as_str(),
+                    self.topo.app_label(apps[1]),
+                    rt[1].status.as_str()
+                ),
+            );
+        }
+    }
+
+    /// The pair's redundancy from what is known now.
+    pub(crate) fn compute_redundancy(&self, p: PairIx) -> Redundancy {
+        let pr = &self.pairs[p.ix()];
+        if pr.maintenance {
+            return Redundancy::Maintenance;
+        }
+        let apps = self.topo.pair(p).apps;
+        let rt = [&self.apps[apps[0].ix()], &self.apps[apps[1].ix()]];
+        let primaries: Vec<usize> = (0..2).filter(|s| rt[*s].is_known_primary()).collect();
+        let s = match primaries.as_slice() {
+            [_, _] => return Redundancy::SplitBrain,
+            [s] => *s,
+            _ if pr.switchover.is_some() => return Redundancy::Degraded,
+            _ => return Redundancy::NoPrimary,
+        };
+        let b = rt[1 - s];
+        if b.stale && b.status.is_running() {
+            return Redundancy::Degraded;
+        }
+        match b.status {
+            AppStatus::Down | AppStatus::Unknown => return Redundancy::NoBackup,
+            AppStatus::Unavailable => return Redundancy::BackupNotReady,
+            AppStatus::Up if b.mode != Mode::Backup => return Redundancy::Degraded,
+            AppStatus::Up => {}
+        }
+        let orders_pending = rt.iter().any(|a| a.ordered.is_some());
+        if pr.switchover.is_some() || orders_pending || !self.confirmed_primary(apps[s]) || !self.vip_placement_ok(p) {
+            return Redundancy::Degraded;
+        }
+        Redundancy::Ok
+    }
+
+    pub(crate) fn update_redundancy(&mut self, p: PairIx) {
+        if !self.owns_pair(p) {
+            return;
+        }
+        let r = self.compute_redundancy(p);
+        self.pairs[p.ix()].redundancy = r;
+        self.update_backup_readiness(p);
+        let pr = &self.pairs[p.ix()];
+        let corr = pr.incident;
+        if r.is_lost() && pr.was_ok && !pr.lost {
+            self.pairs[p.ix()].lost = true;
+            self.emit_with(
+                EventId::RedundancyLost,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                corr,
+                format!("pair {} lost redundancy: {}", self.topo.pair(p).id, r.label()),
+                vec![("redundancy", r.label().to_string())],
+            );
+        }
+        if r == Redundancy::Ok {
+            let pr = &mut self.pairs[p.ix()];
+            pr.was_ok = true;
+            let was_lost = std::mem::take(&mut pr.lost);
+            if was_lost {
+                self.emit(
+                    EventId::RedundancyRestored,
+                    Entity::Pair(p),
+                    Entity::Pair(p),
+                    corr,
+                    format!("pair {} is redundant again", self.topo.pair(p).id),
+                );
+            }
+            let pr = &mut self.pairs[p.ix()];
+            pr.incident = None;
+            pr.refused = None;
+        }
+    }
+
+    fn update_backup_readiness(&mut self, p: PairIx) {
+        let pr = &self.pairs[p.ix()];
+        let backup = self.side_app(p, 1 - pr.active);
+        let b = &self.apps[backup.ix()];
+        let not_ready = b.status == AppStatus::Unavailable && b.mode != Mode::Primary;
+        let ready = b.status == AppStatus::Up;
+        let corr = pr.incident;
+        if not_ready && !pr.backup_not_ready {
+            self.pairs[p.ix()].backup_not_ready = true;
+            let detail = self.apps[backup.ix()].detail.clone();
+            self.emit_with(
+                EventId::BackupNotReady,
+                Entity::App(backup),
+                Entity::Pair(p),
+                corr,
+                format!(
+                    "backup {} not ready: {detail}; no automatic failover to it",
+                    self.topo.app_label(backup)
+                ),
+                vec![("reason", detail)],
+            );
+        } else if ready && pr.backup_not_ready {
+            self.pairs[p.ix()].backup_not_ready = false;
+            self.emit(
+                EventId::BackupReady,
+                Entity::App(backup),
+                Entity::Pair(p),
+                corr,
+                format!("backup {} is ready", self.topo.app_label(backup)),
+            );
+        } else if !not_ready && !ready && pr.backup_not_ready {
+            // Down or unreachable: it is no longer "not ready", it is gone (NO BACKUP).
+            self.pairs[p.ix()].backup_not_ready = false;
+        }
+    }
+
+    /// Counts a completed switchover against the anti-flap budget.
+    pub(crate) fn record_switchover(&mut self, p: PairIx, corr: Correlation) {
+        let af = self.topo.pair(p).anti_flap;
+        let now = self.now;
+        let pr = &mut self.pairs[p.ix()];
+        pr.last_switchover = Some(now);
+        pr.history.push(now);
+        pr.history.retain(|t| now.since(*t) < af.window);
+        if pr.history.len() as u32 >= af.max_switchovers && !pr.flapping {
+            pr.flapping = true;
+            let until = pr.history[0] + af.window;
+            self.timers.set(TimerKey::AntiFlap(p), until);
+            self.emit_with(
+                EventId::Flapping,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                Some(corr),
+                format!(
+                    "pair {} switched over {} times in {}: automatic switchovers held back",
+                    self.topo.pair(p).id,
+                    af.max_switchovers,
+                    af.window
+                ),
+                vec![("window_ms", af.window.as_ms().to_string())],
+            );
+        }
+    }
+
+    pub(crate) fn on_anti_flap_timer(&mut self, p: PairIx) {
+        let af = self.topo.pair(p).anti_flap;
+        let now = self.now;
+        let pr = &mut self.pairs[p.ix()];
+        pr.history.retain(|t| now.since(*t) < af.window);
+        if (pr.history.len() as u32) < af.max_switchovers {
+            pr.flapping = false;
+            let corr = pr.incident;
+            self.emit(
+                EventId::Stable,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                corr,
+                format!("pair {} is stable again", self.topo.pair(p).id),
+            );
+            self.mark_pair(p);
+        } else {
+            let until = pr.history[0] + af.window;
+            self.timers.set(TimerKey::AntiFlap(p), until);
+        }
+    }
+
+    pub(crate) fn set_maintenance(&mut self, p: PairIx, on: bool, corr: Correlation) -> Result<Accepted, Refused> {
+        if !self.owns_pair(p) {
+            return Err(Refused(format!(
+                "pair {} belongs to another site's controller",
+                self.topo.pair(p).id
+            )));
+        }
+        if self.pairs[p.ix()].maintenance != on {
+            self.pairs[p.ix()].maintenance = on;
+            let (id, text) = if on {
+                (EventId::MaintenanceOn, "maintenance on: no automatic action")
+            } else {
+                (EventId::MaintenanceOff, "maintenance off: automatic actions resume")
+            };
+            self.emit(
+                id,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                Some(corr),
+                format!("pair {}: {text}", self.topo.pair(p).id),
+            );
+            self.mark_pair(p);
+        }
+        Ok(Accepted {
+            correlation: corr,
+            switchover: None,
+            run: None,
+        })
+    }
+}

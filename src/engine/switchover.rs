@@ -1,0 +1,429 @@
+//! Switchover execution: demote the current primary (when it can be reached), promote the
+//! other instance, wait for its confirmation (00-5150) and announcement (4563), then hand
+//! the new placement to the VIP reconciler and the group. Automatic switchovers pass gates
+//! first (maintenance, anti-flap, backup readiness, reachability); manual ones pass the
+//! plan's pre-flight checks ([`super::plan`]).
+
+use super::timer::TimerKey;
+use super::*;
+
+/// Why a switchover happens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cause {
+    Operator(String),
+    Failure(String),
+    Group { group: GroupIx, why: String },
+    Alarm(String),
+    NoPrimary,
+}
+
+impl Cause {
+    pub fn is_manual(&self) -> bool {
+        matches!(self, Cause::Operator(_))
+    }
+
+    pub fn describe(&self, topo: &Topology) -> String {
+        match self {
+            Cause::Operator(who) => format!("requested by {who}"),
+            Cause::Failure(what) => format!("failure: {what}"),
+            Cause::Group { group, why } => format!("group {}: {why}", topo.group(*group).id),
+            Cause::Alarm(id) => format!("alarm condition {id}"),
+            Cause::NoPrimary => "the pair had no primary".to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Waiting for the old primary to confirm backup mode.
+    Demoting,
+    /// Waiting for the new primary to confirm primary mode.
+    Promoting,
+    /// Waiting for the new primary's announcement (4563).
+    Announcing,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Demoting => "demoting",
+            Step::Promoting => "promoting",
+            Step::Announcing => "announcing",
+        }
+    }
+}
+
+/// A switchover in flight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Switchover {
+    pub id: u64,
+    pub from: usize,
+    pub to: usize,
+    pub cause: Cause,
+    pub correlation: Correlation,
+    pub step: Step,
+    pub started: Time,
+}
+
+impl Engine {
+    /// Starts an automatic switchover of `p` to `to` if the gates allow it; logs the
+    /// refusal (once per incident and reason) otherwise.
+    pub(crate) fn auto_switchover(&mut self, p: PairIx, to: usize, cause: Cause, corr: Correlation) -> bool {
+        if !self.owns_pair(p) || self.pairs[p.ix()].switchover.is_some() {
+            return false;
+        }
+        let target = self.side_app(p, to);
+        let t = &self.apps[target.ix()];
+        let pr = &self.pairs[p.ix()];
+        let label = self.topo.app_label(target);
+        // Giving a pair without a primary back its chosen instance is not flapping.
+        let restore = cause == Cause::NoPrimary && to == pr.active;
+        let refusal = if pr.maintenance {
+            Some("the pair is in maintenance".to_string())
+        } else if pr.flapping && !restore {
+            Some(format!(
+                "anti-flap: {} switchovers inside {}",
+                pr.history.len(),
+                self.topo.pair(p).anti_flap.window
+            ))
+        } else if !self.hosts[self.topo.app_host(target).ix()].connected {
+            Some(format!("the agent of {label} is unreachable"))
+        } else if t.status == AppStatus::Unavailable && !self.ignores_readiness() {
+            Some(format!("backup {label} is not ready ({})", t.detail))
+        } else if !t.status.is_running() {
+            Some(format!("backup {label} is {}", t.status.as_str()))
+        } else {
+            self.group_member_not_ready(p, to)
+        };
+        if let Some(reason) = refusal {
+            if self.pairs[p.ix()].refused.as_ref() != Some(&(Some(corr), reason.clone())) {
+                self.pairs[p.ix()].refused = Some((Some(corr), reason.clone()));
+                self.emit_with(
+                    EventId::SwitchoverRefused,
+                    Entity::Pair(p),
+                    Entity::Pair(p),
+                    Some(corr),
+                    format!(
+                        "automatic switchover of {} to {label} refused: {reason}",
+                        self.topo.pair(p).id
+                    ),
+                    vec![("reason", reason), ("cause", cause.describe(&self.topo))],
+                );
+            }
+            return false;
+        }
+        self.start_switchover(p, to, cause, corr, false);
+        true
+    }
+
+    /// For a group leader: a member whose instance on side `to` reported itself not ready
+    /// (the group cannot move without failing over to it).
+    fn group_member_not_ready(&self, p: PairIx, to: usize) -> Option<String> {
+        let g = self.topo.pair(p).group?;
+        if self.topo.group(g).leader != p || self.ignores_readiness() {
+            return None;
+        }
+        self.topo.group(g).members.iter().skip(1).find_map(|m| {
+            let app = self.side_app(*m, to);
+            let a = &self.apps[app.ix()];
+            (a.status == AppStatus::Unavailable)
+                .then(|| format!("group member {} is not ready ({})", self.topo.app_label(app), a.detail))
+        })
+    }
+
+    #[cfg(test)]
+    fn ignores_readiness(&self) -> bool {
+        self.sabotage.ignore_readiness
+    }
+
+    #[cfg(not(test))]
+    fn ignores_readiness(&self) -> bool {
+        false
+    }
+
+    /// Starts a switchover of `p` to side `to`, demoting the other side first when it runs
+    /// as primary and can be reached.
+    pub(crate) fn start_switchover(
+        &mut self,
+        p: PairIx,
+        to: usize,
+        cause: Cause,
+        corr: Correlation,
+        forced: bool,
+    ) -> u64 {
+        let id = self.next_switchover;
+        self.next_switchover += 1;
+        let from = 1 - to;
+        let (from_app, to_app) = (self.side_app(p, from), self.side_app(p, to));
+        let f = self.apps[from_app.ix()].clone();
+        let demote = f.is_known_primary() && self.hosts[self.topo.app_host(from_app).ix()].connected;
+        let pair_id = self.topo.pair(p).id.clone();
+        let why = cause.describe(&self.topo);
+        let mut attrs = vec![
+            ("switchover", id.to_string()),
+            ("from", self.topo.app_label(from_app)),
+            ("to", self.topo.app_label(to_app)),
+            ("cause", why.clone()),
+            (
+                "kind",
+                if cause.is_manual() { "manual" } else { "automatic" }.to_string(),
+            ),
+        ];
+        if forced {
+            attrs.push(("forced", "true".to_string()));
+        }
+        self.emit_with(
+            EventId::SwitchoverRequested,
+            Entity::Pair(p),
+            Entity::Pair(p),
+            Some(corr),
+            format!(
+                "switchover of {pair_id} to {} requested ({why})",
+                self.topo.app_label(to_app)
+            ),
+            attrs.clone(),
+        );
+        let plan = if demote {
+            format!(
+                "demote {} then promote {}",
+                self.topo.app_label(from_app),
+                self.topo.app_label(to_app)
+            )
+        } else {
+            format!(
+                "promote {} ({} is {}, not demoted)",
+                self.topo.app_label(to_app),
+                self.topo.app_label(from_app),
+                if f.status.is_known() {
+                    f.status.as_str()
+                } else {
+                    "unreachable"
+                }
+            )
+        };
+        self.emit_with(
+            EventId::SwitchoverPlanned,
+            Entity::Pair(p),
+            Entity::Pair(p),
+            Some(corr),
+            format!("switchover of {pair_id}: {plan}"),
+            attrs,
+        );
+        let step = if demote {
+            self.order_mode(from_app, Mode::Backup, Some(corr));
+            Step::Demoting
+        } else {
+            self.order_mode(to_app, Mode::Primary, Some(corr));
+            Step::Promoting
+        };
+        let pr = &mut self.pairs[p.ix()];
+        pr.switchover = Some(Switchover {
+            id,
+            from,
+            to,
+            cause,
+            correlation: corr,
+            step,
+            started: self.now,
+        });
+        pr.incident = Some(corr);
+        pr.refused = None;
+        self.timers
+            .set(TimerKey::Switchover(p), self.now + self.topo.controller.mode_timeout);
+        self.mark_pair(p);
+        id
+    }
+
+    /// A mode report about an app of `p` while a switchover may be in flight.
+    pub(crate) fn on_switchover_mode(&mut self, p: PairIx, app: AppIx, mode: Mode) {
+        let side = self.topo.side_of(p, app);
+        let Some(sw) = self.pairs[p.ix()].switchover.clone() else {
+            return;
+        };
+        match sw.step {
+            Step::Demoting if side == sw.from && mode == Mode::Backup => self.promote(p),
+            Step::Promoting if side == sw.to && mode == Mode::Primary => {
+                let announces = self.topo.app(app).announces_primary;
+                if announces && !self.apps[app.ix()].announced {
+                    self.set_step(p, Step::Announcing);
+                } else {
+                    self.complete_switchover(p);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn on_switchover_announced(&mut self, p: PairIx, app: AppIx) {
+        let side = self.topo.side_of(p, app);
+        if let Some(sw) = &self.pairs[p.ix()].switchover
+            && sw.step == Step::Announcing
+            && side == sw.to
+        {
+            self.complete_switchover(p);
+        }
+    }
+
+    fn set_step(&mut self, p: PairIx, step: Step) {
+        if let Some(sw) = self.pairs[p.ix()].switchover.as_mut() {
+            sw.step = step;
+        }
+        self.timers
+            .set(TimerKey::Switchover(p), self.now + self.topo.controller.mode_timeout);
+    }
+
+    fn promote(&mut self, p: PairIx) {
+        let Some(sw) = self.pairs[p.ix()].switchover.clone() else {
+            return;
+        };
+        self.set_step(p, Step::Promoting);
+        self.order_mode(self.side_app(p, sw.to), Mode::Primary, Some(sw.correlation));
+    }
+
+    /// An app of `p` failed while a switchover is in flight.
+    pub(crate) fn switchover_app_failed(&mut self, p: PairIx, side: usize) {
+        let Some(sw) = self.pairs[p.ix()].switchover.clone() else {
+            return;
+        };
+        if side == sw.to {
+            let label = self.topo.app_label(self.side_app(p, side));
+            self.fail_switchover(p, format!("the new primary {label} failed during the switchover"));
+        } else if sw.step == Step::Demoting {
+            self.promote(p);
+        }
+    }
+
+    pub(crate) fn on_switchover_timer(&mut self, p: PairIx) {
+        let Some(sw) = self.pairs[p.ix()].switchover.clone() else {
+            return;
+        };
+        let timeout = self.topo.controller.mode_timeout;
+        match sw.step {
+            Step::Announcing => self.complete_switchover(p),
+            Step::Demoting => {
+                let label = self.topo.app_label(self.side_app(p, sw.from));
+                self.fail_switchover(p, format!("{label} did not confirm backup mode within {timeout}"));
+            }
+            Step::Promoting => {
+                let label = self.topo.app_label(self.side_app(p, sw.to));
+                self.fail_switchover(p, format!("{label} did not confirm primary mode within {timeout}"));
+            }
+        }
+    }
+
+    fn complete_switchover(&mut self, p: PairIx) {
+        let Some(sw) = self.pairs[p.ix()].switchover.take() else {
+            return;
+        };
+        self.timers.cancel(TimerKey::Switchover(p));
+        self.pairs[p.ix()].active = sw.to;
+        let to_app = self.side_app(p, sw.to);
+        let announced = self.apps[to_app.ix()].announced || !self.topo.app(to_app).announces_primary;
+        self.emit_with(
+            EventId::SwitchoverCompleted,
+            Entity::Pair(p),
+            Entity::Pair(p),
+            Some(sw.correlation),
+            format!(
+                "switchover of {} completed in {}: {} is primary{}",
+                self.topo.pair(p).id,
+                self.now.since(sw.started),
+                self.topo.app_label(to_app),
+                if announced {
+                    ""
+                } else {
+                    " (no 4563 announcement within the mode timeout)"
+                }
+            ),
+            vec![
+                ("switchover", sw.id.to_string()),
+                ("duration_ms", self.now.since(sw.started).as_ms().to_string()),
+            ],
+        );
+        self.record_switchover(p, sw.correlation);
+        self.mark_pair(p);
+        #[cfg(test)]
+        if self.sabotage.vip_per_member
+            && let Some(g) = self.topo.pair(p).group
+        {
+            let leader = self.topo.group(g).leader;
+            if leader != p {
+                let host = self.topo.app_host(self.side_app(leader, sw.to));
+                self.command(Command::Vip {
+                    host,
+                    pair: leader,
+                    enable: true,
+                    reason: VipReason::Placement,
+                    correlation: Some(sw.correlation),
+                });
+            }
+        }
+    }
+
+    fn fail_switchover(&mut self, p: PairIx, reason: String) {
+        let Some(sw) = self.pairs[p.ix()].switchover.take() else {
+            return;
+        };
+        self.timers.cancel(TimerKey::Switchover(p));
+        self.emit_with(
+            EventId::SwitchoverFailed,
+            Entity::Pair(p),
+            Entity::Pair(p),
+            Some(sw.correlation),
+            format!(
+                "switchover of {} failed at step {}: {reason}",
+                self.topo.pair(p).id,
+                sw.step.as_str()
+            ),
+            vec![("switchover", sw.id.to_string()), ("reason", reason)],
+        );
+        self.mark_pair(p);
+    }
+
+    /// An operator's switchover: the plan's pre-flight checks decide.
+    pub(crate) fn operator_switchover(
+        &mut self,
+        pair: PairIx,
+        to: Option<AppIx>,
+        force: bool,
+        op: &Operator,
+        corr: Correlation,
+    ) -> Result<Accepted, Refused> {
+        let plan = match self.plan_switchover(pair, to) {
+            Ok(plan) => plan,
+            Err(r) => {
+                self.emit(
+                    EventId::SwitchoverRefused,
+                    Entity::Operator(op.name.clone()),
+                    Entity::Pair(pair),
+                    Some(corr),
+                    format!("switchover of {} refused: {r}", self.topo.pair(pair).id),
+                );
+                return Err(r);
+            }
+        };
+        if !plan.allowed(force) {
+            let why = plan.refusal(force);
+            self.emit_with(
+                EventId::SwitchoverRefused,
+                Entity::Operator(op.name.clone()),
+                Entity::Pair(plan.pair),
+                Some(corr),
+                format!("switchover of {} refused: {why}", self.topo.pair(plan.pair).id),
+                vec![("reason", why.clone())],
+            );
+            return Err(Refused(why));
+        }
+        let id = self.start_switchover(plan.pair, plan.to_side, Cause::Operator(op.label()), corr, force);
+        if let Some(g) = plan.group {
+            for m in &self.topo.group(g).members {
+                self.pairs[m.ix()].incident = Some(corr);
+            }
+        }
+        Ok(Accepted {
+            correlation: corr,
+            switchover: Some(id),
+            run: None,
+        })
+    }
+}

@@ -1,0 +1,317 @@
+//! VIP placement, reconciled continuously: the desired holder is the host of the pair's
+//! confirmed primary; the actual state is what agents report (bound / unbound) plus the
+//! results of our own actions. While they differ, the reconciler removes the address from
+//! the wrong host and binds it on the right one, retrying with a capped backoff, and at
+//! once when a host regains the means to act (its NIC or its agent comes back). It flags
+//! addresses it cannot see (unreachable agent: possible conflict) and duplicates, and after
+//! a duplicate is resolved it announces the address again from its holder.
+
+use super::timer::TimerKey;
+use super::*;
+
+/// The state of a VIP on one host, as last reported.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VipObs {
+    #[default]
+    Unknown,
+    Bound,
+    Unbound,
+}
+
+impl VipObs {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VipObs::Unknown => "unknown",
+            VipObs::Bound => "bound",
+            VipObs::Unbound => "unbound",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingVip {
+    pub side: usize,
+    pub enable: bool,
+    pub reason: VipReason,
+    pub sent: Time,
+}
+
+/// Per pair: what each of its two hosts reports, and the reconciler's own state.
+#[derive(Clone, Debug, Default)]
+pub struct VipRt {
+    pub obs: [VipObs; 2],
+    pub pending: Option<PendingVip>,
+    pub retry_at: [Time; 2],
+    pub fails: [u32; 2],
+    pub duplicate: bool,
+    pub unknown_flagged: [bool; 2],
+    pub reannounce: bool,
+    /// When each host last regained the means to act (NIC up, agent back).
+    pub can_act_since: [Time; 2],
+}
+
+impl Engine {
+    fn vip_side(&self, p: PairIx, host: HostIx) -> Option<usize> {
+        self.topo
+            .pair(p)
+            .apps
+            .iter()
+            .position(|a| self.topo.app_host(*a) == host)
+    }
+
+    /// The side that should hold the VIP, when the pair has a confirmed primary.
+    fn vip_desired(&self, p: PairIx) -> Option<usize> {
+        let pr = &self.pairs[p.ix()];
+        if pr.switchover.is_some() {
+            return None;
+        }
+        self.confirmed_primary(self.side_app(p, pr.active)).then_some(pr.active)
+    }
+
+    /// Whether the VIP is exactly where it belongs (true for pairs without one).
+    pub(crate) fn vip_placement_ok(&self, p: PairIx) -> bool {
+        if self.topo.pair(p).vip.is_none() {
+            return true;
+        }
+        let d = self.pairs[p.ix()].active;
+        let v = &self.pairs[p.ix()].vip;
+        v.obs[d] == VipObs::Bound && v.obs[1 - d] == VipObs::Unbound && !v.reannounce && v.pending.is_none()
+    }
+
+    pub(crate) fn on_vip_state(&mut self, host: HostIx, p: PairIx, bound: bool) {
+        if !self.owns_host(host) || self.topo.pair(p).vip.is_none() {
+            return;
+        }
+        let Some(side) = self.vip_side(p, host) else { return };
+        self.pairs[p.ix()].vip.obs[side] = if bound { VipObs::Bound } else { VipObs::Unbound };
+        self.mark_pair(p);
+    }
+
+    /// The host regained the means to act on its VIPs: retry now.
+    pub(crate) fn vip_host_can_act(&mut self, p: PairIx, host: HostIx) {
+        #[cfg(test)]
+        if self.sabotage.slow_vip_retry {
+            return;
+        }
+        if let Some(side) = self.vip_side(p, host) {
+            let v = &mut self.pairs[p.ix()].vip;
+            v.retry_at[side] = self.now;
+            v.can_act_since[side] = self.now;
+        }
+    }
+
+    pub(crate) fn on_vip_result(&mut self, host: HostIx, p: PairIx, enable: bool, ok: bool, detail: String) {
+        if !self.owns_host(host) || self.topo.pair(p).vip.is_none() {
+            return;
+        }
+        let Some(side) = self.vip_side(p, host) else { return };
+        let v = &mut self.pairs[p.ix()].vip;
+        let (reason, sent) = match v.pending {
+            Some(pv) if pv.side == side && pv.enable == enable => {
+                v.pending = None;
+                (pv.reason, pv.sent)
+            }
+            _ => (VipReason::Placement, self.now),
+        };
+        // Sent before the host could act again: its failure says nothing about now.
+        let stale_failure = sent < v.can_act_since[side];
+        let address = self
+            .topo
+            .pair(p)
+            .vip
+            .as_ref()
+            .map(|v| v.address.clone())
+            .unwrap_or_default();
+        let corr = self.vip_correlation(p);
+        let hname = self.topo.host(host).id.clone();
+        if ok {
+            let v = &mut self.pairs[p.ix()].vip;
+            v.obs[side] = if enable { VipObs::Bound } else { VipObs::Unbound };
+            v.fails[side] = 0;
+            let (id, what) = match (enable, reason) {
+                (true, VipReason::Reannounce) => (EventId::VipEnabled, "re-announced (gratuitous ARP) on"),
+                (true, _) => (EventId::VipEnabled, "enabled on"),
+                (false, _) => (EventId::VipDisabled, "disabled on"),
+            };
+            self.emit_with(
+                id,
+                Entity::Host(host),
+                Entity::Pair(p),
+                corr,
+                format!("VIP {address} of {} {what} {hname}", self.topo.pair(p).id),
+                vec![("address", address), ("host", hname)],
+            );
+        } else {
+            self.pairs[p.ix()].vip.fails[side] += 1;
+            let backoff = if stale_failure {
+                Span::ZERO
+            } else {
+                self.vip_backoff(self.pairs[p.ix()].vip.fails[side])
+            };
+            let v = &mut self.pairs[p.ix()].vip;
+            v.retry_at[side] = self.now + backoff;
+            self.timers.set_earliest(TimerKey::Vip(p), self.now + backoff);
+            let attempt = v.fails[side];
+            // Log the first failure and then every power of two, not every retry.
+            if !attempt.is_power_of_two() {
+                self.mark_pair(p);
+                return;
+            }
+            self.emit_with(
+                EventId::VipControlFailed,
+                Entity::Host(host),
+                Entity::Pair(p),
+                corr,
+                format!(
+                    "could not {} VIP {address} on {hname}: {detail} (attempt {attempt}, retry in {backoff})",
+                    if enable { "enable" } else { "disable" }
+                ),
+                vec![
+                    ("address", address),
+                    ("host", hname),
+                    ("detail", detail),
+                    ("attempt", attempt.to_string()),
+                ],
+            );
+        }
+        self.mark_pair(p);
+    }
+
+    fn vip_backoff(&self, fails: u32) -> Span {
+        #[cfg(test)]
+        if self.sabotage.slow_vip_retry {
+            return Span::secs(60);
+        }
+        let cap = self.topo.controller.reconcile_interval;
+        Span::ms(250u64.saturating_mul(1 << fails.min(16))).min(cap)
+    }
+
+    fn vip_correlation(&mut self, p: PairIx) -> Option<Correlation> {
+        #[cfg(test)]
+        if self.sabotage.fresh_vip_correlation {
+            return Some(self.new_correlation());
+        }
+        self.pairs[p.ix()].incident
+    }
+
+    fn send_vip(&mut self, p: PairIx, side: usize, enable: bool, reason: VipReason) {
+        let host = self.topo.app_host(self.side_app(p, side));
+        self.pairs[p.ix()].vip.pending = Some(PendingVip {
+            side,
+            enable,
+            reason,
+            sent: self.now,
+        });
+        self.timers
+            .set(TimerKey::Vip(p), self.now + self.topo.controller.mode_timeout);
+        let correlation = self.vip_correlation(p);
+        self.command(Command::Vip {
+            host,
+            pair: p,
+            enable,
+            reason,
+            correlation,
+        });
+    }
+
+    /// Level-triggered reconciliation of one pair's VIP.
+    pub(crate) fn reconcile_vip(&mut self, p: PairIx) {
+        if self.topo.pair(p).vip.is_none() || !self.owns_pair(p) || self.pairs[p.ix()].maintenance {
+            return;
+        }
+        let now = self.now;
+        if let Some(pv) = self.pairs[p.ix()].vip.pending {
+            if now < pv.sent + self.topo.controller.mode_timeout {
+                return;
+            }
+            let host = self.topo.app_host(self.side_app(p, pv.side));
+            self.on_vip_result(host, p, pv.enable, false, "no answer from the agent".into());
+        }
+        let Some(d) = self.vip_desired(p) else { return };
+        let o = 1 - d;
+        let hd = self.topo.app_host(self.side_app(p, d));
+        let ho = self.topo.app_host(self.side_app(p, o));
+        let (reach_d, reach_o) = (self.hosts[hd.ix()].connected, self.hosts[ho.ix()].connected);
+        let corr = self.pairs[p.ix()].incident;
+        let address = self
+            .topo
+            .pair(p)
+            .vip
+            .as_ref()
+            .map(|v| v.address.clone())
+            .unwrap_or_default();
+        let v = self.pairs[p.ix()].vip.clone();
+
+        if !reach_o && v.obs[o] != VipObs::Unbound && !v.unknown_flagged[o] {
+            self.pairs[p.ix()].vip.unknown_flagged[o] = true;
+            self.emit_with(
+                EventId::VipStateUnknown,
+                Entity::Host(ho),
+                Entity::Pair(p),
+                corr,
+                format!(
+                    "VIP {address} state on {} is unknown (agent unreachable, last seen {}): possible address conflict",
+                    self.topo.host(ho).id,
+                    v.obs[o].as_str()
+                ),
+                vec![("address", address.clone()), ("host", self.topo.host(ho).id.clone())],
+            );
+        }
+        if reach_o {
+            self.pairs[p.ix()].vip.unknown_flagged[o] = false;
+        }
+        let dup = v.obs[d] == VipObs::Bound && v.obs[o] == VipObs::Bound;
+        if dup && !v.duplicate {
+            self.pairs[p.ix()].vip.duplicate = true;
+            self.emit_with(
+                EventId::VipDuplicate,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                corr,
+                format!(
+                    "duplicate address: VIP {address} is bound on {} and {}",
+                    self.topo.host(hd).id,
+                    self.topo.host(ho).id
+                ),
+                vec![("address", address.clone())],
+            );
+        } else if v.duplicate && v.obs[o] == VipObs::Unbound {
+            let vr = &mut self.pairs[p.ix()].vip;
+            vr.duplicate = false;
+            vr.reannounce = true;
+            self.emit_with(
+                EventId::VipDuplicateResolved,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                corr,
+                format!("VIP {address} is bound on {} only again", self.topo.host(hd).id),
+                vec![("address", address.clone())],
+            );
+        }
+
+        let v = self.pairs[p.ix()].vip.clone();
+        let reason = |fails: u32| {
+            if fails > 0 {
+                VipReason::Retry
+            } else {
+                VipReason::Placement
+            }
+        };
+        if reach_o && v.obs[o] == VipObs::Bound {
+            if now >= v.retry_at[o] {
+                return self.send_vip(p, o, false, reason(v.fails[o]));
+            }
+            self.timers.set_earliest(TimerKey::Vip(p), v.retry_at[o]);
+        }
+        if reach_d && v.obs[d] == VipObs::Unbound {
+            if now >= v.retry_at[d] {
+                return self.send_vip(p, d, true, reason(v.fails[d]));
+            }
+            self.timers.set_earliest(TimerKey::Vip(p), v.retry_at[d]);
+        }
+        if v.reannounce && reach_d && v.obs[d] == VipObs::Bound {
+            self.pairs[p.ix()].vip.reannounce = false;
+            self.send_vip(p, d, true, VipReason::Reannounce);
+        }
+    }
+}

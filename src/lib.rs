@@ -1,0 +1,14 @@
+//! hactl: a terminal operations console for high-availability deployments of SIP servers
+//! and the applications around them, on top of an embedded HA engine.
+//!
+//! - [`engine`]: the pure HA state machine (inputs and `now` in; commands and events out).
+//! - [`drill`]: a simulated deployment driving the engine in virtual time, with named
+//!   scenarios, invariant checks and graded reports.
+//! - [`wire`]: the serde types shared by the JSON outputs, the console and the API.
+//! - [`cli`]: the command line.
+
+pub mod cli;
+pub mod console;
+pub mod drill;
+pub mod engine;
+pub mod wire;
