@@ -660,3 +660,6 @@ impl Drill {
         self.log(e);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -81,9 +81,9 @@ pub fn generate(pairs: usize) -> Result<Topology, String> {
                     let _ = writeln!(
                         t,
                         "vip = {{ address = \"10.{}.{}.{}/24\", nic = \"sip\" }}",
-                        si + 1,
-                        hp / 250,
-                        (hp % 250) * 10 + k + 1
+                        si + 1 + 2 * (hp / 250),
+                        hp % 250,
+                        k + 1
                     );
                 }
                 if grouped && k < 4 {

@@ -545,11 +545,15 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
         });
     }
 
-    // Applications.
+    // Applications (and which of them name a host that exists, so that a bad reference is
+    // reported once, not again by every check that builds on it).
+    let mut app_host_known = Vec::new();
     for a in &raw.app {
         let id = a.id.get_ref();
         let f = |k: &str| format!("app[{id}].{k}");
-        let host = lookup(ctx, &host_ix, "host", &a.host, f("host")).map_or(HostIx(0), HostIx);
+        let host_found = lookup(ctx, &host_ix, "host", &a.host, f("host"));
+        app_host_known.push(host_found.is_some());
+        let host = host_found.map_or(HostIx(0), HostIx);
         if a.kind.get_ref().trim().is_empty() {
             ctx.err(a.kind.span(), f("kind"), "must not be empty");
         }
@@ -680,6 +684,10 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
         }
         for (i, name) in names.iter().take(2).enumerate() {
             match app_ix.get(name) {
+                Some(ix) if !app_host_known[*ix as usize] => {
+                    ok = false;
+                    apps[i] = AppIx(*ix);
+                }
                 Some(ix) => {
                     apps[i] = AppIx(*ix);
                     if let Some(other) = topo.apps[*ix as usize].pair {

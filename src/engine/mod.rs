@@ -233,7 +233,7 @@ impl Command {
 /// Not reachable from the command line: the field exists only in test builds.
 #[cfg(test)]
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Sabotage {
+pub struct Sabotage {
     pub leave_split_brain: bool,
     pub forget_restarted_backup: bool,
     pub vip_per_member: bool,

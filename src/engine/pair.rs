@@ -354,6 +354,13 @@ impl Engine {
         };
         self.pairs[p.ix()].incident = Some(corr);
         let member = self.topo.pair(p).group.is_some_and(|g| self.topo.group(g).leader != p);
+        // A member waits while its leader switches: it follows once the leader announces.
+        if member
+            && let Some(g) = self.topo.pair(p).group
+            && self.pairs[self.topo.group(g).leader.ix()].switchover.is_some()
+        {
+            return;
+        }
         let target = if usable(active) {
             Some(active)
         } else if rt[other].status.is_running() && !member {

@@ -341,7 +341,7 @@ impl Engine {
             ],
         );
         self.record_switchover(p, sw.correlation);
-        self.mark_pair(p);
+        self.mark_group_of(p);
         #[cfg(test)]
         if self.sabotage.vip_per_member
             && let Some(g) = self.topo.pair(p).group
@@ -377,7 +377,20 @@ impl Engine {
             ),
             vec![("switchover", sw.id.to_string()), ("reason", reason)],
         );
+        self.mark_group_of(p);
+    }
+
+    /// Marks `p`, and every member of its group when it leads one: members defer their
+    /// own repairs while the leader switches.
+    fn mark_group_of(&mut self, p: PairIx) {
         self.mark_pair(p);
+        if let Some(g) = self.topo.pair(p).group
+            && self.topo.group(g).leader == p
+        {
+            for m in self.topo.group(g).members.clone() {
+                self.mark_pair(m);
+            }
+        }
     }
 
     /// An operator's switchover: the plan's pre-flight checks decide.
