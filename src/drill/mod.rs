@@ -130,6 +130,13 @@ pub enum OpCommand {
     RunScript { script: String, host: String },
 }
 
+/// One call the drill made into an engine, for replay (benchmarks, debugging).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    Input(Input),
+    Timeout,
+}
+
 /// A note in the transcript that is not a catalog event: faults, heals, operator actions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Note {
@@ -182,6 +189,8 @@ pub struct Drill {
     /// one TCP connection, so messages arrive in the order they were sent.
     last_up: Vec<Time>,
     last_down: Vec<Time>,
+    /// Every engine call, when recording is on.
+    recording: Option<Vec<(Time, SiteIx, Recorded)>>,
 }
 
 impl Drill {
@@ -218,6 +227,7 @@ impl Drill {
             },
             last_up: vec![Time::ZERO; topo_hosts],
             last_down: vec![Time::ZERO; topo_hosts],
+            recording: None,
         };
         d.boot();
         d
@@ -309,6 +319,22 @@ impl Drill {
         wire::event_record(&self.topo, seq as u64, &self.events[seq])
     }
 
+    /// Starts recording every engine call (inputs and timeouts) from now on.
+    pub fn record_engine_calls(&mut self) {
+        self.recording.get_or_insert_with(Vec::new);
+    }
+
+    /// The engine calls recorded so far, in order, with their time and site.
+    pub fn recorded(&self) -> &[(Time, SiteIx, Recorded)] {
+        self.recording.as_deref().unwrap_or(&[])
+    }
+
+    fn record_call(&mut self, site: SiteIx, call: Recorded) {
+        if let Some(r) = self.recording.as_mut() {
+            r.push((self.now, site, call));
+        }
+    }
+
     /// Sets the operator name (and origin) the console's commands are logged with.
     pub fn set_operator(&mut self, operator: Operator) {
         self.operator = operator;
@@ -394,6 +420,7 @@ impl Drill {
                 .and_then(|e| e.next_timeout())
                 .is_some_and(|t| t <= now)
             {
+                self.record_call(s, Recorded::Timeout);
                 self.with_engine(s, |e, now| e.handle_timeout(now));
             }
         }
@@ -416,6 +443,9 @@ impl Drill {
                 };
                 if ok {
                     self.checker.on_input(&input);
+                    if self.engines[site.ix()].is_some() {
+                        self.record_call(site, Recorded::Input(input.clone()));
+                    }
                     self.with_engine(site, |e, now| e.handle(now, input));
                 }
             }
@@ -461,6 +491,9 @@ impl Drill {
                 .host_ixs()
                 .filter(|h| self.world.agent_path(&self.topo, s, *h))
                 .collect();
+            for h in &hosts {
+                self.record_call(s, Recorded::Input(Input::Heartbeat { host: *h }));
+            }
             self.with_engine(s, |e, now| {
                 for h in hosts {
                     e.handle(now, Input::Heartbeat { host: h });
