@@ -180,6 +180,20 @@ fn unknown_references() {
 }
 
 #[test]
+fn set_mode_reactions_need_a_mode() {
+    assert_one(
+        "run-script = \"notify\" }",
+        "set-mode = \"a2\", mode = \"sideways\" }",
+        "deploy.toml:51: alarm[on-primary].reactions[0].mode: `sideways` is neither primary nor backup",
+    );
+    assert_one(
+        "run-script = \"notify\" }",
+        "set-mode = \"a2\" }",
+        "deploy.toml:51: alarm[on-primary].reactions[0].mode: set-mode needs mode = \"primary\" or \"backup\"",
+    );
+}
+
+#[test]
 fn pair_shape() {
     assert_one(
         "apps = [\"a1\", \"a2\"]",

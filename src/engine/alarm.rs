@@ -118,6 +118,25 @@ impl Engine {
                 text: text.clone(),
                 correlation: ev.correlation,
             }),
+            Reaction::SetMode { app, primary } => {
+                let host = self.topo.app_host(*app);
+                if self.owns_host(host) && self.hosts[host.ix()].connected {
+                    let mode = if *primary { Mode::Primary } else { Mode::Backup };
+                    self.order_mode(*app, mode, ev.correlation);
+                } else {
+                    let why = format!(
+                        "set-mode reaction: the agent of {} is unreachable",
+                        self.topo.app_label(*app)
+                    );
+                    self.emit(
+                        EventId::SwitchoverRefused,
+                        ev.source.clone(),
+                        ev.subject.clone(),
+                        ev.correlation,
+                        why,
+                    );
+                }
+            }
             Reaction::Switchover(p) => {
                 let corr = ev.correlation.unwrap_or_else(|| self.new_correlation());
                 let to = 1 - self.pairs[p.ix()].active;
@@ -208,6 +227,13 @@ impl Engine {
                             Reaction::Switchover(q) => {
                                 format!("alarm {} ({}): switch over {}", a.id, id.code(), self.topo.pair(*q).id)
                             }
+                            Reaction::SetMode { app, primary } => format!(
+                                "alarm {} ({}): set {} to {}",
+                                a.id,
+                                id.code(),
+                                self.topo.app_label(*app),
+                                if *primary { "primary" } else { "backup" }
+                            ),
                             Reaction::Notify(t) => format!("alarm {} ({}): notify \"{t}\"", a.id, id.code()),
                         });
                     }

@@ -191,6 +191,8 @@ struct RawReaction {
     run_script: Option<S<String>>,
     on: Option<S<String>>,
     switchover: Option<S<String>>,
+    set_mode: Option<S<String>>,
+    mode: Option<S<String>>,
     notify: Option<S<String>>,
 }
 
@@ -987,12 +989,17 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
         }
         for (ri, r) in a.reactions.get_ref().iter().enumerate() {
             let rf = |k: &str| format!("alarm[{id}].reactions[{ri}].{k}");
-            let kinds = [r.run_script.is_some(), r.switchover.is_some(), r.notify.is_some()];
+            let kinds = [
+                r.run_script.is_some(),
+                r.switchover.is_some(),
+                r.set_mode.is_some(),
+                r.notify.is_some(),
+            ];
             if kinds.iter().filter(|k| **k).count() != 1 {
                 ctx.err(
                     a.reactions.span(),
                     format!("alarm[{id}].reactions[{ri}]"),
-                    "give exactly one of run-script, switchover, notify",
+                    "give exactly one of run-script, switchover, set-mode, notify",
                 );
                 continue;
             }
@@ -1023,6 +1030,26 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
                 if let Some(p) = lookup(ctx, &pair_ix, "pair", s, rf("switchover")) {
                     reactions.push(Reaction::Switchover(PairIx(p)));
                 }
+            } else if let Some(a) = &r.set_mode {
+                let Some(app) = lookup(ctx, &app_ix, "app", a, rf("set-mode")) else {
+                    continue;
+                };
+                let primary = match r.mode.as_ref().map(|m| (m, m.get_ref().as_str())) {
+                    Some((_, "primary")) => true,
+                    Some((_, "backup")) => false,
+                    Some((m, other)) => {
+                        ctx.err(m.span(), rf("mode"), format!("`{other}` is neither primary nor backup"));
+                        continue;
+                    }
+                    None => {
+                        ctx.err(a.span(), rf("mode"), "set-mode needs mode = \"primary\" or \"backup\"");
+                        continue;
+                    }
+                };
+                reactions.push(Reaction::SetMode {
+                    app: AppIx(app),
+                    primary,
+                });
             } else if let Some(n) = &r.notify {
                 reactions.push(Reaction::Notify(n.get_ref().clone()));
             }

@@ -76,8 +76,10 @@ impl Engine {
         let t = &self.apps[target.ix()];
         let pr = &self.pairs[p.ix()];
         let label = self.topo.app_label(target);
-        // Giving a pair without a primary back its chosen instance is not flapping.
-        let restore = cause == Cause::NoPrimary && to == pr.active;
+        // Giving a pair without a primary back its chosen instance is not flapping, unless
+        // it keeps happening (something, e.g. an alarm reaction, fights the controller).
+        let runaway = pr.history.len() as u32 >= 2 * self.topo.pair(p).anti_flap.max_switchovers;
+        let restore = cause == Cause::NoPrimary && to == pr.active && !runaway;
         let refusal = if pr.maintenance {
             Some("the pair is in maintenance".to_string())
         } else if pr.flapping && !restore {

@@ -481,6 +481,75 @@ fn an_alarm_condition_runs_its_script_on_the_event_host() {
 }
 
 #[test]
+fn a_set_mode_reaction_orders_the_mode() {
+    let text = TOPO.replace(
+        "event = \"00-5150\"\npair = \"p\"\nreactions = [{ run-script = \"notify\" }]",
+        "event = \"HC-1600\"\npair = \"p\"\nreactions = [{ set-mode = \"b\", mode = \"primary\" }]",
+    );
+    let topo = Arc::new(config::parse(&text, "t.toml").expect("valid"));
+    assert_eq!(
+        topo.alarms[0].reactions,
+        vec![Reaction::SetMode { app: B, primary: true }]
+    );
+    let mut e = Engine::new(topo, SiteIx(0));
+    e.handle(Time(0), Input::Start);
+    e.handle(Time(1), Input::Heartbeat { host: H2 });
+    e.drain();
+    let req = OperatorRequest {
+        operator: Operator {
+            name: "alice".into(),
+            from: None,
+        },
+        request_id: None,
+        reason: None,
+        command: OperatorCommand::Maintenance { pair: P, on: true },
+    };
+    e.operator(Time(2), req).unwrap();
+    let (cmds, evs) = e.drain();
+    assert!(evs.iter().any(|e| e.id == EventId::AlarmActivated));
+    assert!(
+        cmds.iter().any(|c| matches!(
+            c,
+            Command::SetMode {
+                app: B,
+                mode: Mode::Primary,
+                ..
+            }
+        )),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn a_reaction_that_fights_the_controller_is_held_back_by_anti_flap() {
+    let text = TOPO.replace(
+        "reactions = [{ run-script = \"notify\" }]",
+        "reactions = [{ set-mode = \"a\", mode = \"backup\" }]",
+    );
+    let topo = Arc::new(config::parse(&text, "t.toml").expect("valid"));
+    let mut h = H::new();
+    h.e = Engine::new(topo, SiteIx(0));
+    h.input(Input::Start);
+    for host in [H1, H2] {
+        h.input(Input::Heartbeat { host });
+        h.input(Input::NicState { host, nic: 1, up: true });
+    }
+    // Every 5150 of `a` demotes it again; the controller re-promotes it a bounded number of
+    // times, then holds back and reports flapping instead of looping forever.
+    h.input(Input::ModeReport {
+        app: A,
+        mode: Mode::None,
+    });
+    h.input(Input::AppState {
+        app: A,
+        report: AppReport::Running,
+    });
+    h.advance(15);
+    assert!(h.count(EventId::Flapping) >= 1, "{:?}", h.ids());
+    assert!(h.count(EventId::SwitchoverRequested) <= 4, "{:?}", h.ids());
+}
+
+#[test]
 fn a_failed_vip_removal_is_retried_and_redone_at_once_when_the_nic_returns() {
     let mut h = H::new();
     h.vip_ok = false;

@@ -222,8 +222,16 @@ pub enum ScriptTarget {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reaction {
-    RunScript { script: ScriptIx, target: ScriptTarget },
+    RunScript {
+        script: ScriptIx,
+        target: ScriptTarget,
+    },
     Switchover(PairIx),
+    /// Order one application into a mode (`primary` or `backup`).
+    SetMode {
+        app: AppIx,
+        primary: bool,
+    },
     Notify(String),
 }
 
