@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{self, AppStatus, Engine, Entity, Event, Mode, Topology, VipObs};
+use crate::engine::{self, AppStatus, Engine, Event, Mode, Topology, VipObs};
 
 /// One logged event, as operators and scripts see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -423,9 +423,4 @@ pub fn snapshot(topo: &Topology, engines: &[Option<&Engine>], now: engine::Time)
         });
     }
     snap
-}
-
-/// Names an entity for the JSON outputs (same form as event sources).
-pub fn entity(topo: &Topology, e: &Entity) -> String {
-    topo.entity_label(e)
 }

@@ -268,15 +268,19 @@ impl Drill {
                 }
             }
         }
+        let delay = Span(self.rng.range(3, 15));
+        self.report_host_state(host, delay);
+    }
+
+    /// An agent reports its NICs and the VIPs of its pairs as they are.
+    pub(crate) fn report_host_state(&mut self, host: HostIx, delay: Span) {
+        let site = self.site_of_host(host);
         for (nic, up) in self.world.hosts[host.ix()].nics.clone().into_iter().enumerate() {
-            self.agent_report(host, Input::NicState { host, nic, up });
+            self.send_to_controller(site, Some(host), Input::NicState { host, nic, up }, delay);
         }
-        for p in self.topo.pair_ixs() {
-            if self.topo.pair(p).vip.is_some() && self.topo.pair(p).apps.iter().any(|a| self.topo.app_host(*a) == host)
-            {
-                let bound = self.world.hosts[host.ix()].vips.contains(&p);
-                self.agent_report(host, Input::VipState { host, pair: p, bound });
-            }
+        for pair in self.topo.vip_pairs_on_host(host) {
+            let bound = self.world.hosts[host.ix()].vips.contains(&pair);
+            self.send_to_controller(site, Some(host), Input::VipState { host, pair, bound }, delay);
         }
     }
 
@@ -536,25 +540,7 @@ impl Drill {
                     self.start_process(app);
                 }
             }
-            let site = self.topo.host(h).site;
-            for (nic, up) in self.world.hosts[h.ix()].nics.clone().into_iter().enumerate() {
-                self.send_to_controller(site, Some(h), Input::NicState { host: h, nic, up }, Span::ms(5));
-            }
-            for p in self.topo.pair_ixs() {
-                if self.topo.pair(p).vip.is_some() && self.topo.pair(p).apps.iter().any(|a| self.topo.app_host(*a) == h)
-                {
-                    self.send_to_controller(
-                        site,
-                        Some(h),
-                        Input::VipState {
-                            host: h,
-                            pair: p,
-                            bound: false,
-                        },
-                        Span::ms(5),
-                    );
-                }
-            }
+            self.report_host_state(h, Span::ms(5));
         }
         for p in self.topo.pair_ixs() {
             if self.topo.pair(p).apps.iter().any(|a| self.topo.app_host(*a) == h) {

@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use super::world::World;
 use crate::engine::{
-    AppIx, AppReport, Command, Correlation, Engine, Entity, Event, EventId, HostIx, Input, PairIx, Redundancy, Span,
-    Time, Topology, VipReason,
+    AppReport, Command, Correlation, Engine, Entity, Event, EventId, HostIx, Input, PairIx, Redundancy, Span, Time,
+    Topology, VipReason,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -580,10 +580,5 @@ impl Checker {
                 late.join("; ")
             },
         }
-    }
-
-    /// The app the checker believes is not ready (for tests).
-    pub fn reported_not_ready(&self, app: AppIx) -> bool {
-        self.not_ready[app.ix()]
     }
 }

@@ -256,27 +256,9 @@ impl Drill {
         }
         let hb = self.topo.controller.heartbeat_interval;
         self.push(self.now + hb, Ev::Heartbeats);
-        // Agents report their NICs when they connect.
+        // Agents report their NICs and VIPs when they connect.
         for h in self.topo.host_ixs() {
-            let site = self.topo.host(h).site;
-            for (nic, up) in self.world.hosts[h.ix()].nics.clone().into_iter().enumerate() {
-                self.send_to_controller(site, Some(h), Input::NicState { host: h, nic, up }, Span::ms(5));
-            }
-            for p in self.topo.pair_ixs() {
-                if self.topo.pair(p).vip.is_some() && self.topo.pair(p).apps.iter().any(|a| self.topo.app_host(*a) == h)
-                {
-                    self.send_to_controller(
-                        site,
-                        Some(h),
-                        Input::VipState {
-                            host: h,
-                            pair: p,
-                            bound: false,
-                        },
-                        Span::ms(5),
-                    );
-                }
-            }
+            self.report_host_state(h, Span::ms(5));
         }
     }
 

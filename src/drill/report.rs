@@ -13,7 +13,6 @@ use super::check::CheckResult;
 use super::scenario::{Chain, Final};
 use super::world::Proc;
 use crate::engine::{Event, Mode, Span, Time};
-use crate::wire;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct JsonEvent {
@@ -423,11 +422,3 @@ impl Report {
         out
     }
 }
-
-/// The wire form of the report's final state, for the console's report view.
-pub fn final_views(r: &Report) -> Vec<(String, FinalPair)> {
-    r.final_state.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-}
-
-#[allow(dead_code)]
-fn _wire_link(_: wire::Snapshot) {}

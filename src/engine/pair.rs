@@ -354,12 +354,13 @@ impl Engine {
         };
         self.pairs[p.ix()].incident = Some(corr);
         let member = self.topo.pair(p).group.is_some_and(|g| self.topo.group(g).leader != p);
-        // A member waits while its leader switches: it follows once the leader announces.
-        if member
-            && let Some(g) = self.topo.pair(p).group
-            && self.pairs[self.topo.group(g).leader.ix()].switchover.is_some()
-        {
-            return;
+        // A member waits while its leader switches, and follows it (group alignment) when
+        // the leader runs on the other side: neither is a member without a primary.
+        if member && let Some(g) = self.topo.pair(p).group {
+            let lr = &self.pairs[self.topo.group(g).leader.ix()];
+            if lr.switchover.is_some() || lr.active != active {
+                return;
+            }
         }
         let target = if usable(active) {
             Some(active)

@@ -360,6 +360,13 @@ impl Topology {
         format!("{}@{}", self.app(app).id, self.host(self.app(app).host).id)
     }
 
+    /// Pairs with a VIP that one of their instances runs on `host`.
+    pub fn vip_pairs_on_host(&self, host: HostIx) -> Vec<PairIx> {
+        self.pair_ixs()
+            .filter(|p| self.pair(*p).vip.is_some() && self.pair(*p).apps.iter().any(|a| self.app_host(*a) == host))
+            .collect()
+    }
+
     /// The other instance of `app`'s pair.
     pub fn peer_app(&self, app: AppIx) -> Option<AppIx> {
         let pair = self.pair(self.app(app).pair?);

@@ -1,385 +1,18 @@
-//! The deployment file: one TOML document, read in two stages (raw serde structs with
-//! `deny_unknown_fields`, then [`validate`] into a checked [`Topology`]). Every problem is
-//! reported, not just the first, each as `file:line: field: what is wrong`.
+//! Validation of a deployment file, table by table: every reference resolved, every range
+//! and shape rule checked, every problem recorded with its line. A reference that is already
+//! wrong is reported once, not again by every check that builds on it.
 
 use std::collections::HashMap;
-use std::fmt;
-use std::ops::Range;
 
-use serde::Deserialize;
-use toml::Spanned;
+use super::raw::*;
+use super::{Ctx, index_ids, lookup, valid_address};
+use crate::engine::event::EventId;
+use crate::engine::time::Span;
+use crate::engine::topology::*;
 
-use super::event::EventId;
-use super::time::{Span, parse_span};
-use super::topology::*;
-
-/// One problem found in a deployment file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub file: String,
-    pub line: usize,
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}: {}", self.file, self.line, self.field, self.message)
-    }
-}
-
-/// Every problem found in a deployment file, in file order.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigError {
-    pub problems: Vec<Problem>,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.problems.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{p}")?;
-        }
-        Ok(())
-    }
-}
-
-/// A duration: `"30s"`, `"500ms"`, `"10m"`, or a bare number of seconds.
-#[derive(Deserialize, Clone, Debug)]
-#[serde(untagged)]
-enum RawSpan {
-    Secs(u64),
-    Text(String),
-}
-
-type S<T> = Spanned<T>;
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawFile {
-    controller: Option<S<RawController>>,
-    #[serde(default)]
-    site: Vec<RawSite>,
-    #[serde(default)]
-    host: Vec<RawHost>,
-    #[serde(default)]
-    app: Vec<RawApp>,
-    #[serde(default)]
-    pair: Vec<RawPair>,
-    #[serde(default)]
-    group: Vec<RawGroup>,
-    #[serde(default)]
-    script: Vec<RawScript>,
-    #[serde(default)]
-    alarm: Vec<RawAlarm>,
-    #[serde(default)]
-    endpoints: Vec<RawPopulation>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawController {
-    heartbeat_interval: Option<S<RawSpan>>,
-    heartbeat_timeout: Option<S<RawSpan>>,
-    mode_timeout: Option<S<RawSpan>>,
-    reconcile_interval: Option<S<RawSpan>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawSite {
-    id: S<String>,
-    peer: Option<S<String>>,
-    oos_check: Option<S<RawSpan>>,
-    oos_force: Option<S<RawSpan>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawHost {
-    id: S<String>,
-    site: S<String>,
-    nics: S<Vec<String>>,
-    management_nic: Option<S<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawProbe {
-    kind: S<String>,
-    port: Option<S<i64>>,
-    interval: Option<S<RawSpan>>,
-    timeout: Option<S<RawSpan>>,
-    failures: Option<S<i64>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawBackupCheck {
-    enabled: Option<bool>,
-    init_timeout: Option<S<RawSpan>>,
-    port_check: Option<bool>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawApp {
-    id: S<String>,
-    kind: S<String>,
-    host: S<String>,
-    #[serde(default)]
-    start: Vec<String>,
-    #[serde(default)]
-    mode_hook: Vec<String>,
-    restart_delay: Option<S<RawSpan>>,
-    announces_primary: Option<bool>,
-    traffic_timeout: Option<S<RawSpan>>,
-    traffic_nic: Option<S<String>>,
-    probe: Option<RawProbe>,
-    backup_check: Option<RawBackupCheck>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawVip {
-    address: S<String>,
-    nic: S<String>,
-    control: Option<S<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawAntiFlap {
-    window: Option<S<RawSpan>>,
-    max_switchovers: Option<S<i64>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawPair {
-    id: S<String>,
-    apps: S<Vec<String>>,
-    vip: Option<RawVip>,
-    failover_on: Option<S<Vec<String>>>,
-    anti_flap: Option<RawAntiFlap>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawGroup {
-    id: S<String>,
-    leader: S<String>,
-    members: S<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawScript {
-    id: S<String>,
-    command: S<String>,
-    #[serde(default)]
-    args: Vec<String>,
-    timeout: Option<S<RawSpan>>,
-    hosts: Option<S<Vec<String>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawReaction {
-    run_script: Option<S<String>>,
-    on: Option<S<String>>,
-    switchover: Option<S<String>>,
-    set_mode: Option<S<String>>,
-    mode: Option<S<String>>,
-    notify: Option<S<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawAlarm {
-    id: S<String>,
-    event: S<String>,
-    site: Option<S<String>>,
-    host: Option<S<String>>,
-    app: Option<S<String>>,
-    pair: Option<S<String>>,
-    group: Option<S<String>>,
-    reactions: S<Vec<RawReaction>>,
-    clear_event: Option<S<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawPopulation {
-    id: S<String>,
-    site: S<String>,
-    count: S<i64>,
-    primary: S<String>,
-    backup: S<String>,
-    transport: Option<S<String>>,
-    ttl: Option<S<RawSpan>>,
-    retry_count: Option<S<i64>>,
-    retry_timeout: Option<S<RawSpan>>,
-    failback: Option<bool>,
-    failback_interval: Option<S<RawSpan>>,
-    t1: Option<S<RawSpan>>,
-    tcp_connect_timeout: Option<S<RawSpan>>,
-    dual_registration: Option<bool>,
-    call_interval: Option<S<RawSpan>>,
-}
-
-/// Collects problems with their line numbers.
-struct Ctx<'a> {
-    file: &'a str,
-    text: &'a str,
-    problems: Vec<Problem>,
-}
-
-impl Ctx<'_> {
-    fn line(&self, span: &Range<usize>) -> usize {
-        let end = span.start.min(self.text.len());
-        self.text[..end].bytes().filter(|b| *b == b'\n').count() + 1
-    }
-
-    fn err(&mut self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) {
-        let line = self.line(&span);
-        self.problems.push(Problem {
-            file: self.file.to_string(),
-            line,
-            field: field.into(),
-            message: message.into(),
-        });
-    }
-
-    fn span_of(&mut self, raw: &Option<S<RawSpan>>, field: &str, default: Span) -> Span {
-        let Some(raw) = raw else { return default };
-        let parsed = match raw.get_ref() {
-            RawSpan::Secs(s) => Ok(Span::secs(*s)),
-            RawSpan::Text(t) => parse_span(t),
-        };
-        match parsed {
-            Ok(Span(0)) => {
-                self.err(raw.span(), field, "must be longer than zero");
-                default
-            }
-            Ok(s) => s,
-            Err(e) => {
-                self.err(raw.span(), field, e);
-                default
-            }
-        }
-    }
-
-    fn count_of(&mut self, raw: &Option<S<i64>>, field: &str, range: Range<i64>, default: u32) -> u32 {
-        let Some(raw) = raw else { return default };
-        let v = *raw.get_ref();
-        if range.contains(&v) {
-            v as u32
-        } else {
-            self.err(
-                raw.span(),
-                field,
-                format!("{v} is out of range ({}..={})", range.start, range.end - 1),
-            );
-            default
-        }
-    }
-}
-
-/// An index of ids of one kind, reporting duplicates.
-fn index_ids<'a>(ctx: &mut Ctx, kind: &str, ids: impl Iterator<Item = &'a S<String>>) -> HashMap<String, u32> {
-    let mut map = HashMap::new();
-    for (i, id) in ids.enumerate() {
-        let name = id.get_ref();
-        if name.is_empty() {
-            ctx.err(id.span(), format!("{kind}[{i}].id"), "must not be empty");
-        } else if map.insert(name.clone(), i as u32).is_some() {
-            ctx.err(
-                id.span(),
-                format!("{kind}[{name}].id"),
-                format!("duplicate {kind} id `{name}`"),
-            );
-        }
-    }
-    map
-}
-
-fn lookup(ctx: &mut Ctx, map: &HashMap<String, u32>, kind: &str, r: &S<String>, field: String) -> Option<u32> {
-    match map.get(r.get_ref()) {
-        Some(i) => Some(*i),
-        None => {
-            let mut known: Vec<&str> = map.keys().map(String::as_str).collect();
-            known.sort_unstable();
-            let hint = if known.is_empty() {
-                format!("no {kind} is defined")
-            } else if known.len() <= 6 {
-                format!("known: {}", known.join(", "))
-            } else {
-                format!("{} {kind}s are defined", known.len())
-            };
-            ctx.err(r.span(), field, format!("unknown {kind} `{}` ({hint})", r.get_ref()));
-            None
-        }
-    }
-}
-
-/// Parses and checks a deployment file. `file` names it in error messages.
-pub fn parse(text: &str, file: &str) -> Result<Topology, ConfigError> {
-    let mut ctx = Ctx {
-        file,
-        text,
-        problems: Vec::new(),
-    };
-    let raw: RawFile = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            let field = field_at(text, span.clone());
-            ctx.err(span, field, e.message().trim().to_string());
-            return Err(ConfigError { problems: ctx.problems });
-        }
-    };
-    let topo = validate(&mut ctx, raw);
-    if ctx.problems.is_empty() {
-        Ok(topo)
-    } else {
-        ctx.problems.sort_by_key(|p| p.line);
-        Err(ConfigError { problems: ctx.problems })
-    }
-}
-
-/// Names the table (and key) at a byte offset, for syntax and type errors.
-fn field_at(text: &str, span: Range<usize>) -> String {
-    let start = span.start.min(text.len());
-    let table = text[..start]
-        .lines()
-        .rev()
-        .find_map(|l| {
-            let l = l.trim();
-            l.strip_prefix("[[")
-                .and_then(|l| l.strip_suffix("]]"))
-                .or_else(|| l.strip_prefix('[').and_then(|l| l.strip_suffix(']')))
-                .map(|s| s.trim().to_string())
-        })
-        .unwrap_or_default();
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line = text[line_start..].lines().next().unwrap_or("");
-    let key = line
-        .split_once('=')
-        .map(|(k, _)| k.trim())
-        .filter(|k| !k.is_empty() && !k.starts_with('['))
-        .unwrap_or("");
-    match (table.is_empty(), key.is_empty()) {
-        (true, true) => "(top level)".to_string(),
-        (true, false) => key.to_string(),
-        (false, true) => table,
-        (false, false) => format!("{table}.{key}"),
-    }
-}
-
-fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
+/// Checks the raw file table by table into a topology (complete only when `ctx` has no
+/// problems).
+pub(super) fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
     let mut topo = Topology {
         controller: ControllerSettings::default(),
         sites: Vec::new(),
@@ -422,12 +55,14 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
         }
     }
 
-    let site_ix = index_ids(ctx, "site", raw.site.iter().map(|s| &s.id));
-    let host_ix = index_ids(ctx, "host", raw.host.iter().map(|h| &h.id));
-    let app_ix = index_ids(ctx, "app", raw.app.iter().map(|a| &a.id));
-    let pair_ix = index_ids(ctx, "pair", raw.pair.iter().map(|p| &p.id));
-    let group_ix = index_ids(ctx, "group", raw.group.iter().map(|g| &g.id));
-    let script_ix = index_ids(ctx, "script", raw.script.iter().map(|s| &s.id));
+    let ids = Ids {
+        site: index_ids(ctx, "site", raw.site.iter().map(|s| &s.id)),
+        host: index_ids(ctx, "host", raw.host.iter().map(|h| &h.id)),
+        app: index_ids(ctx, "app", raw.app.iter().map(|a| &a.id)),
+        pair: index_ids(ctx, "pair", raw.pair.iter().map(|p| &p.id)),
+        group: index_ids(ctx, "group", raw.group.iter().map(|g| &g.id)),
+        script: index_ids(ctx, "script", raw.script.iter().map(|s| &s.id)),
+    };
     index_ids(ctx, "alarm", raw.alarm.iter().map(|a| &a.id));
     index_ids(ctx, "endpoints", raw.endpoints.iter().map(|p| &p.id));
 
@@ -435,12 +70,34 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
         ctx.err(0..0, "site", "at least one [[site]] is required");
     }
 
-    // Sites.
+    sites(ctx, &raw, &ids, &mut topo);
+    hosts(ctx, &raw, &ids, &mut topo);
+    scripts(ctx, &raw, &ids, &mut topo);
+    let app_host_known = apps(ctx, &raw, &ids, &mut topo);
+    pairs(ctx, &raw, &ids, &mut topo, &app_host_known);
+    groups(ctx, &raw, &ids, &mut topo);
+    alarms(ctx, &raw, &ids, &mut topo);
+    endpoints(ctx, &raw, &ids, &mut topo);
+    topo
+}
+
+/// Ids of every kind, to their index.
+struct Ids {
+    site: HashMap<String, u32>,
+    host: HashMap<String, u32>,
+    app: HashMap<String, u32>,
+    pair: HashMap<String, u32>,
+    group: HashMap<String, u32>,
+    script: HashMap<String, u32>,
+}
+
+/// Sites.
+fn sites(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
     for s in &raw.site {
         let id = s.id.get_ref();
         let f = |k: &str| format!("site[{id}].{k}");
         let peer = s.peer.as_ref().and_then(|p| {
-            let ix = lookup(ctx, &site_ix, "site", p, f("peer"))?;
+            let ix = lookup(ctx, &ids.site, "site", p, f("peer"))?;
             if p.get_ref() == id {
                 ctx.err(p.span(), f("peer"), "a site cannot be its own peer");
                 return None;
@@ -479,12 +136,14 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
             );
         }
     }
+}
 
-    // Hosts.
+/// Hosts.
+fn hosts(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
     for h in &raw.host {
         let id = h.id.get_ref();
         let f = |k: &str| format!("host[{id}].{k}");
-        let site = lookup(ctx, &site_ix, "site", &h.site, f("site")).map_or(SiteIx(0), SiteIx);
+        let site = lookup(ctx, &ids.site, "site", &h.site, f("site")).map_or(SiteIx(0), SiteIx);
         let nics = h.nics.get_ref().clone();
         if nics.is_empty() {
             ctx.err(h.nics.span(), f("nics"), "a host needs at least one NIC");
@@ -513,8 +172,10 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
             apps: Vec::new(),
         });
     }
+}
 
-    // Scripts (before apps and pairs, which may name them).
+/// Scripts (before apps and pairs, which may name them).
+fn scripts(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
     for s in &raw.script {
         let id = s.id.get_ref();
         let f = |k: &str| format!("script[{id}].{k}");
@@ -531,7 +192,7 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
         let hosts = s.hosts.as_ref().map_or_else(Vec::new, |hs| {
             let mut out = Vec::new();
             for name in hs.get_ref() {
-                match host_ix.get(name) {
+                match ids.host.get(name) {
                     Some(i) => out.push(HostIx(*i)),
                     None => ctx.err(hs.span(), f("hosts"), format!("unknown host `{name}`")),
                 }
@@ -546,14 +207,16 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
             hosts,
         });
     }
+}
 
-    // Applications (and which of them name a host that exists, so that a bad reference is
+/// Applications (and which of them name a host that exists, so that a bad reference is
+fn apps(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) -> Vec<bool> {
     // reported once, not again by every check that builds on it).
     let mut app_host_known = Vec::new();
     for a in &raw.app {
         let id = a.id.get_ref();
         let f = |k: &str| format!("app[{id}].{k}");
-        let host_found = lookup(ctx, &host_ix, "host", &a.host, f("host"));
+        let host_found = lookup(ctx, &ids.host, "host", &a.host, f("host"));
         app_host_known.push(host_found.is_some());
         let host = host_found.map_or(HostIx(0), HostIx);
         if a.kind.get_ref().trim().is_empty() {
@@ -669,8 +332,11 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
             backup_check,
         });
     }
+    app_host_known
+}
 
-    // Pairs.
+/// Pairs.
+fn pairs(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology, app_host_known: &[bool]) {
     for (pi, p) in raw.pair.iter().enumerate() {
         let id = p.id.get_ref();
         let f = |k: &str| format!("pair[{id}].{k}");
@@ -685,7 +351,7 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
             );
         }
         for (i, name) in names.iter().take(2).enumerate() {
-            match app_ix.get(name) {
+            match ids.app.get(name) {
                 Some(ix) if !app_host_known[*ix as usize] => {
                     ok = false;
                     apps[i] = AppIx(*ix);
@@ -765,7 +431,7 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
             let control = match v.control.as_ref().map(|c| (c, c.get_ref().as_str())) {
                 None | Some((_, "builtin")) => VipControl::Builtin,
                 Some((c, s)) => match s.strip_prefix("script:") {
-                    Some(name) => match script_ix.get(name) {
+                    Some(name) => match ids.script.get(name) {
                         Some(ix) => VipControl::Script(ScriptIx(*ix)),
                         None => {
                             ctx.err(c.span(), f("vip.control"), format!("unknown script `{name}`"));
@@ -849,14 +515,16 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
             }
         }
     }
+}
 
-    // Groups.
+/// Groups.
+fn groups(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
     for (gi, g) in raw.group.iter().enumerate() {
         let id = g.id.get_ref();
         let f = |k: &str| format!("group[{id}].{k}");
         let mut members = Vec::new();
         for name in g.members.get_ref() {
-            match pair_ix.get(name) {
+            match ids.pair.get(name) {
                 Some(ix) => {
                     let pix = PairIx(*ix);
                     if members.contains(&pix) {
@@ -877,7 +545,7 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
         if g.members.get_ref().len() < 2 {
             ctx.err(g.members.span(), f("members"), "a group has at least two pairs");
         }
-        let leader = lookup(ctx, &pair_ix, "pair", &g.leader, f("leader")).map(PairIx);
+        let leader = lookup(ctx, &ids.pair, "pair", &g.leader, f("leader")).map(PairIx);
         let Some(leader) = leader else { continue };
         if !members.contains(&leader) {
             ctx.err(
@@ -929,8 +597,10 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
             members,
         });
     }
+}
 
-    // Alarm conditions.
+/// Alarm conditions.
+fn alarms(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
     for a in &raw.alarm {
         let id = a.id.get_ref();
         let f = |k: &str| format!("alarm[{id}].{k}");
@@ -966,15 +636,15 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
             );
         }
         let filter = if let Some(s) = &a.site {
-            lookup(ctx, &site_ix, "site", s, f("site")).map_or(SourceFilter::Any, |i| SourceFilter::Site(SiteIx(i)))
+            lookup(ctx, &ids.site, "site", s, f("site")).map_or(SourceFilter::Any, |i| SourceFilter::Site(SiteIx(i)))
         } else if let Some(s) = &a.host {
-            lookup(ctx, &host_ix, "host", s, f("host")).map_or(SourceFilter::Any, |i| SourceFilter::Host(HostIx(i)))
+            lookup(ctx, &ids.host, "host", s, f("host")).map_or(SourceFilter::Any, |i| SourceFilter::Host(HostIx(i)))
         } else if let Some(s) = &a.app {
-            lookup(ctx, &app_ix, "app", s, f("app")).map_or(SourceFilter::Any, |i| SourceFilter::App(AppIx(i)))
+            lookup(ctx, &ids.app, "app", s, f("app")).map_or(SourceFilter::Any, |i| SourceFilter::App(AppIx(i)))
         } else if let Some(s) = &a.pair {
-            lookup(ctx, &pair_ix, "pair", s, f("pair")).map_or(SourceFilter::Any, |i| SourceFilter::Pair(PairIx(i)))
+            lookup(ctx, &ids.pair, "pair", s, f("pair")).map_or(SourceFilter::Any, |i| SourceFilter::Pair(PairIx(i)))
         } else if let Some(s) = &a.group {
-            lookup(ctx, &group_ix, "group", s, f("group"))
+            lookup(ctx, &ids.group, "group", s, f("group"))
                 .map_or(SourceFilter::Any, |i| SourceFilter::Group(GroupIx(i)))
         } else {
             SourceFilter::Any
@@ -1004,13 +674,13 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
                 continue;
             }
             if let Some(s) = &r.run_script {
-                let Some(script) = lookup(ctx, &script_ix, "script", s, rf("run-script")) else {
+                let Some(script) = lookup(ctx, &ids.script, "script", s, rf("run-script")) else {
                     continue;
                 };
                 let target = match r.on.as_ref().map(|o| (o, o.get_ref().as_str())) {
                     None | Some((_, "event-host")) => ScriptTarget::EventHost,
                     Some((_, "primary-host")) => ScriptTarget::PrimaryHost,
-                    Some((o, name)) => match host_ix.get(name) {
+                    Some((o, name)) => match ids.host.get(name) {
                         Some(h) => ScriptTarget::Host(HostIx(*h)),
                         None => {
                             ctx.err(
@@ -1027,11 +697,11 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
                     target,
                 });
             } else if let Some(s) = &r.switchover {
-                if let Some(p) = lookup(ctx, &pair_ix, "pair", s, rf("switchover")) {
+                if let Some(p) = lookup(ctx, &ids.pair, "pair", s, rf("switchover")) {
                     reactions.push(Reaction::Switchover(PairIx(p)));
                 }
             } else if let Some(a) = &r.set_mode {
-                let Some(app) = lookup(ctx, &app_ix, "app", a, rf("set-mode")) else {
+                let Some(app) = lookup(ctx, &ids.app, "app", a, rf("set-mode")) else {
                     continue;
                 };
                 let primary = match r.mode.as_ref().map(|m| (m, m.get_ref().as_str())) {
@@ -1062,14 +732,16 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
             clear,
         });
     }
+}
 
-    // Endpoint populations.
+/// Endpoint populations.
+fn endpoints(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
     for p in &raw.endpoints {
         let id = p.id.get_ref();
         let f = |k: &str| format!("endpoints[{id}].{k}");
-        let site = lookup(ctx, &site_ix, "site", &p.site, f("site")).map_or(SiteIx(0), SiteIx);
-        let primary = lookup(ctx, &pair_ix, "pair", &p.primary, f("primary")).map(PairIx);
-        let backup = lookup(ctx, &pair_ix, "pair", &p.backup, f("backup")).map(PairIx);
+        let site = lookup(ctx, &ids.site, "site", &p.site, f("site")).map_or(SiteIx(0), SiteIx);
+        let primary = lookup(ctx, &ids.pair, "pair", &p.primary, f("primary")).map(PairIx);
+        let backup = lookup(ctx, &ids.pair, "pair", &p.backup, f("backup")).map(PairIx);
         for (which, raw_ref, pix) in [("primary", &p.primary, primary), ("backup", &p.backup, backup)] {
             if let Some(pix) = pix
                 && topo.pairs[pix.ix()].vip.is_none()
@@ -1125,47 +797,4 @@ fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
             settings,
         });
     }
-    topo
-}
-
-fn valid_address(s: &str) -> bool {
-    let (addr, prefix) = match s.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (s, None),
-    };
-    let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
-        return false;
-    };
-    match prefix {
-        None => true,
-        Some(p) => p.parse::<u8>().is_ok_and(|p| p <= if ip.is_ipv4() { 32 } else { 128 }),
-    }
-}
-
-/// A one-paragraph summary of a valid deployment, for `hactl config check`.
-pub fn summary(topo: &Topology) -> String {
-    let vips = topo.pairs.iter().filter(|p| p.vip.is_some()).count();
-    let endpoints: u32 = topo.populations.iter().map(|p| p.count).sum();
-    format!(
-        "{} sites, {} hosts, {} apps, {} pairs ({} with a VIP), {} groups, {} scripts, {} alarm conditions, {} endpoint populations ({} endpoints)",
-        topo.sites.len(),
-        topo.hosts.len(),
-        topo.apps.len(),
-        topo.pairs.len(),
-        vips,
-        topo.groups.len(),
-        topo.scripts.len(),
-        topo.alarms.len(),
-        topo.populations.len(),
-        endpoints
-    )
-}
-
-/// The built-in two-site deployment used by `hactl drill` when no `--topology` is given.
-pub const BUILTIN_NAME: &str = "topologies/builtin.toml";
-pub const BUILTIN: &str = include_str!("../../topologies/builtin.toml");
-
-/// The built-in deployment, checked.
-pub fn builtin() -> Topology {
-    parse(BUILTIN, BUILTIN_NAME).expect("the built-in topology is valid (tested)")
 }
