@@ -26,6 +26,7 @@ impl Drill {
             Proc::Dead => AppReport::Exited { code: 137 },
             Proc::Starting => return,
             Proc::Hung => return,
+            Proc::Running if a.checking => AppReport::Starting,
             Proc::Running => match self.su_reason(app) {
                 Some(detail) => AppReport::ServiceUnavailable { detail },
                 None => AppReport::Running,
@@ -106,6 +107,18 @@ impl Drill {
         match mode {
             Mode::Primary => {
                 self.world.apps[app.ix()].su_backup_check = None;
+                if std::mem::take(&mut self.world.apps[app.ix()].checking) {
+                    // Promoted before its backup checks finished: they no longer apply.
+                    self.send_to_controller(
+                        self.site_of_host(host),
+                        Some(host),
+                        Input::AppState {
+                            app,
+                            report: AppReport::Running,
+                        },
+                        delay,
+                    );
+                }
                 if self.topo.app(app).announces_primary {
                     let at = self.now + delay + Span(self.rng.range(60, 200));
                     self.push(at, Ev::Announce { app, epoch });
@@ -114,11 +127,25 @@ impl Drill {
             Mode::Backup => {
                 self.world.apps[app.ix()].su_traffic = false;
                 let check = &self.topo.app(app).backup_check;
-                let wait = if check.enabled && self.fault_active(|f| *f == Fault::NotReady(app)) {
+                let enabled = check.enabled;
+                let wait = if enabled && self.fault_active(|f| *f == Fault::NotReady(app)) {
                     check.init_timeout
                 } else {
                     Span::ms(300)
                 };
+                if enabled {
+                    // Not ready until the start-up checks pass: say so at once.
+                    self.world.apps[app.ix()].checking = true;
+                    self.send_to_controller(
+                        self.site_of_host(host),
+                        Some(host),
+                        Input::AppState {
+                            app,
+                            report: AppReport::Starting,
+                        },
+                        delay,
+                    );
+                }
                 let at = self.now + delay + wait;
                 self.push(at, Ev::BackupCheck { app, epoch });
             }
@@ -165,8 +192,13 @@ impl Drill {
         } else {
             None
         };
-        self.world.apps[app.ix()].su_backup_check = reason;
-        self.refresh_su(app);
+        let a = &mut self.world.apps[app.ix()];
+        a.su_backup_check = reason;
+        if std::mem::take(&mut a.checking) {
+            self.report_app(app); // the verdict of the start-up checks, either way
+        } else {
+            self.refresh_su(app);
+        }
     }
 
     fn vip_control(&mut self, host: HostIx, pair: PairIx, enable: bool) {
@@ -296,6 +328,7 @@ impl Drill {
         }
         a.proc = Proc::Running;
         a.mode = Mode::None;
+        a.checking = false;
         a.su_traffic = false;
         a.su_backup_check = None;
         a.no_traffic_since = None;
@@ -311,6 +344,7 @@ impl Drill {
         }
         a.proc = Proc::Dead;
         a.mode = Mode::None;
+        a.checking = false;
         a.epoch += 1;
         let epoch = a.epoch;
         self.report_app(app);
@@ -532,6 +566,7 @@ impl Drill {
                 let a = &mut self.world.apps[app.ix()];
                 a.proc = Proc::Dead;
                 a.mode = Mode::None;
+                a.checking = false;
                 a.epoch += 1;
             }
         } else {

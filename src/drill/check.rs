@@ -169,11 +169,21 @@ impl Checker {
         }
     }
 
-    pub fn on_input(&mut self, input: &Input) {
+    /// An input reaches an engine: the pairs it is about are examined again after the step
+    /// (a pair can become OK without any event, e.g. a backup's checks passing).
+    pub fn on_input(&mut self, topo: &Topology, input: &Input) {
+        match input {
+            Input::AppState { app, .. } | Input::ModeReport { app, .. } | Input::Announced { app } => {
+                self.touch_entity(topo, &Entity::App(*app))
+            }
+            Input::VipState { pair, .. } | Input::VipResult { pair, .. } => self.touch(*pair),
+            Input::NicState { host, .. } => self.touch_entity(topo, &Entity::Host(*host)),
+            Input::Start | Input::Heartbeat { .. } | Input::ScriptResult { .. } | Input::PeerProbe { .. } => {}
+        }
         if let Input::AppState { app, report } = input {
             self.not_ready[app.ix()] = matches!(
                 report,
-                AppReport::ServiceUnavailable { .. } | AppReport::ProbeFailed { .. }
+                AppReport::ServiceUnavailable { .. } | AppReport::ProbeFailed { .. } | AppReport::Starting
             );
         }
     }

@@ -424,7 +424,7 @@ impl Drill {
                     None => self.world.sites_up[site.ix()],
                 };
                 if ok {
-                    self.checker.on_input(&input);
+                    self.checker.on_input(&self.topo, &input);
                     if self.engines[site.ix()].is_some() {
                         self.record_call(site, Recorded::Input(input.clone()));
                     }

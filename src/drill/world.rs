@@ -28,6 +28,8 @@ pub struct SimApp {
     pub su_backup_check: Option<String>,
     /// What the agent last told the controller: SERVICE_UNAVAILABLE or not.
     pub reported_su: bool,
+    /// A backup's start-up checks are running.
+    pub checking: bool,
     pub single_site: bool,
 }
 
@@ -42,6 +44,7 @@ impl SimApp {
             su_traffic: false,
             su_backup_check: None,
             reported_su: false,
+            checking: false,
             single_site: false,
         }
     }

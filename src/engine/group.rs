@@ -77,6 +77,8 @@ impl Engine {
                 Some(format!("the agent of {label} is unreachable"))
             } else if t.status == AppStatus::Unavailable && !self.group_ignores_readiness() {
                 Some(format!("{label} is not ready ({})", t.detail))
+            } else if t.status == AppStatus::Starting && !self.group_ignores_readiness() {
+                Some(format!("{label} is still starting (start-up checks in progress)"))
             } else if !t.status.is_running() {
                 Some(format!("{label} is {}", t.status.as_str()))
             } else {

@@ -244,6 +244,11 @@ impl Engine {
                     self.app_failed(app, Failure::Exit, corr);
                 }
             }
+            AppReport::Starting => {
+                let a = &mut self.apps[app.ix()];
+                a.status = AppStatus::Starting;
+                a.detail = "start-up checks in progress".into();
+            }
             AppReport::ProbeFailed { detail } => {
                 self.app_unavailable(app, before, Failure::Probe, format!("health probe failed: {detail}"));
             }

@@ -52,6 +52,8 @@ pub enum AppReport {
     /// The application reported SERVICE_UNAVAILABLE (no traffic, or a backup whose
     /// start-up checks failed).
     ServiceUnavailable { detail: String },
+    /// Running, with its start-up checks in progress (a backup is not ready until they pass).
+    Starting,
 }
 
 /// One input to the engine.

@@ -37,6 +37,8 @@ pub enum AppStatus {
     /// Running but unavailable: failed probe or SERVICE_UNAVAILABLE.
     Unavailable,
     Down,
+    /// Running, its start-up checks (W6) not finished: not ready yet, not a failure.
+    Starting,
 }
 
 impl AppStatus {
@@ -44,7 +46,7 @@ impl AppStatus {
         self != AppStatus::Unknown
     }
     pub fn is_running(self) -> bool {
-        matches!(self, AppStatus::Up | AppStatus::Unavailable)
+        matches!(self, AppStatus::Up | AppStatus::Unavailable | AppStatus::Starting)
     }
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,6 +54,7 @@ impl AppStatus {
             AppStatus::Up => "up",
             AppStatus::Unavailable => "unavailable",
             AppStatus::Down => "down",
+            AppStatus::Starting => "starting",
         }
     }
 }
@@ -415,6 +418,7 @@ impl Engine {
         match b.status {
             AppStatus::Down | AppStatus::Unknown => return Redundancy::NoBackup,
             AppStatus::Unavailable => return Redundancy::BackupNotReady,
+            AppStatus::Starting => return Redundancy::Degraded,
             AppStatus::Up if b.mode != Mode::Backup => return Redundancy::Degraded,
             AppStatus::Up => {}
         }
@@ -494,7 +498,7 @@ impl Engine {
                 corr,
                 format!("backup {} is ready", self.topo.app_label(backup)),
             );
-        } else if !not_ready && !ready && pr.backup_not_ready {
+        } else if matches!(b.status, AppStatus::Down | AppStatus::Unknown) && pr.backup_not_ready {
             // Down or unreachable: it is no longer "not ready", it is gone (NO BACKUP).
             self.pairs[p.ix()].backup_not_ready = false;
         }

@@ -190,6 +190,15 @@ impl Engine {
                 format!("{} is not ready: {}", topo.app_label(target), t.detail),
                 true,
             ),
+            AppStatus::Starting => check(
+                "backup ready",
+                CheckStatus::Fail,
+                format!(
+                    "{} is still starting (start-up checks in progress)",
+                    topo.app_label(target)
+                ),
+                true,
+            ),
             s => check(
                 "backup ready",
                 CheckStatus::Fail,

@@ -5,7 +5,12 @@ use super::timer::TimerKey;
 use super::*;
 
 impl Engine {
-    pub(crate) fn operator_script(&mut self, script: ScriptIx, host: HostIx, corr: Correlation) -> Result<Accepted, Refused> {
+    pub(crate) fn operator_script(
+        &mut self,
+        script: ScriptIx,
+        host: HostIx,
+        corr: Correlation,
+    ) -> Result<Accepted, Refused> {
         let s = self.topo.script(script);
         if !s.allowed_on(host) {
             return Err(self.refuse_script(

@@ -92,6 +92,10 @@ impl Engine {
             Some(format!("the agent of {label} is unreachable"))
         } else if t.status == AppStatus::Unavailable && !self.ignores_readiness() {
             Some(format!("backup {label} is not ready ({})", t.detail))
+        } else if t.status == AppStatus::Starting && !self.ignores_readiness() {
+            Some(format!(
+                "backup {label} is still starting (start-up checks in progress)"
+            ))
         } else if !t.status.is_running() {
             Some(format!("backup {label} is {}", t.status.as_str()))
         } else {
@@ -128,7 +132,8 @@ impl Engine {
         self.topo.group(g).members.iter().skip(1).find_map(|m| {
             let app = self.side_app(*m, to);
             let a = &self.apps[app.ix()];
-            (a.status == AppStatus::Unavailable)
+            // Only a member that would have to fail over onto it counts.
+            (!a.is_known_primary() && matches!(a.status, AppStatus::Unavailable | AppStatus::Starting))
                 .then(|| format!("group member {} is not ready ({})", self.topo.app_label(app), a.detail))
         })
     }
