@@ -5,6 +5,8 @@
 #[path = "console/support.rs"]
 mod support;
 
+#[path = "console/cli.rs"]
+mod cli;
 #[path = "console/e2e.rs"]
 mod e2e;
 #[path = "console/idle.rs"]

@@ -12,6 +12,7 @@ pub mod term;
 pub mod theme;
 pub mod view;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use crate::cli::{DrillArgs, DrillPlan, UsageError};
@@ -77,6 +78,12 @@ pub fn drill_source(args: &DrillArgs, plan: &DrillPlan, operator: Operator) -> R
 pub fn run_drill(args: &DrillArgs, plan: DrillPlan) -> color_eyre::Result<ExitCode> {
     let theme =
         theme::Theme::load(args.theme.as_deref(), theme::Depth::detect()).map_err(|e| UsageError(e.to_string()))?;
+    if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        return Err(UsageError(
+            "the console needs a terminal; without one, run hactl drill --headless --scenario NAME".into(),
+        )
+        .into());
+    }
     let operator = operator_from_env();
     let source = drill_source(args, &plan, operator.clone())?;
     let opts = Options {

@@ -33,11 +33,12 @@ fn switchover_with_keys_moves_the_primary_and_the_vip_and_logs_the_operator() {
         .find(|l| l.starts_with("▶ east-sip "))
         .expect("east-sip row");
     let words: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(
-        &words[1..6],
-        ["east-sip", "east-sip-b", "east-sip-a", "on", "east-sip2"],
-        "{pairs}"
+    let at = |w: &str| words.iter().position(|x| *x == w);
+    assert!(
+        at("east-sip-b").is_some() && at("east-sip-b") < at("east-sip-a"),
+        "primary column first: {pairs}"
     );
+    assert!(row.contains("on east-sip2"), "{pairs}");
     assert!(pairs.contains("switchover of east-sip completed"), "{pairs}");
     // The Events view shows the completion and the operator's command with their name.
     press(&mut c, "3");

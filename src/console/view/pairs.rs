@@ -10,13 +10,21 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{age, fit, redundancy, span, window};
+
+/// A column cell: cut or padded to `w - 1`, then one space so cells never touch.
+fn col(s: &str, w: usize) -> String {
+    let mut out = fit(s, w.saturating_sub(1));
+    out.push(' ');
+    out
+}
 use crate::console::state::{PairRow, State};
 use crate::console::theme::{Role, Theme};
 use crate::wire::{InstanceView, PairView, VipView};
 
 struct Cols {
     name: usize,
-    inst: usize,
+    primary: usize,
+    backup: usize,
     vip: usize,
     red: usize,
     last: usize,
@@ -24,23 +32,59 @@ struct Cols {
     wide: bool,
 }
 
-fn cols(width: usize) -> Cols {
+/// Column widths for the rows on screen: each as wide as its longest cell (plus a space),
+/// the optional columns (site, last switchover) only when they fit, and the instance
+/// columns cut first when the terminal is narrow.
+fn cols(width: usize, rows: &[&PairView]) -> Cols {
     let wide = width >= 130;
-    let site = if width >= 110 { 6 } else { 0 };
-    let last = if width >= 96 { 9 } else { 0 };
-    let inst = if wide { 24 } else { 15 };
-    let vip = if wide { 26 } else { 13 };
-    let name = 15;
-    let used = 2 + name + 2 * inst + vip + last + site;
-    Cols {
-        name,
-        inst,
-        vip,
-        red: width.saturating_sub(used).max(4),
-        last,
-        site,
+    let mut c = Cols {
+        name: 5,
+        primary: 8,
+        backup: 7,
+        vip: 7,
+        red: 10,
+        last: 0,
+        site: 0,
         wide,
+    };
+    let len = |s: &str| s.chars().count() + 1;
+    for p in rows {
+        c.name = c.name.max(len(&p.id) + 3);
+        c.primary = c.primary.max(len(&instance(&p.primary, "primary", &c).0));
+        c.backup = c.backup.max(len(&instance(&p.backup, "backup", &c).0));
+        c.vip = c.vip.max(len(&vip(p.vip.as_ref(), &c).0));
+        c.red = c.red.max(len(&red_text(p).0));
     }
+    let fixed = |c: &Cols| 2 + c.name + c.primary + c.backup + c.vip + c.red + c.site + c.last;
+    for (min, (a, b)) in [(13, (true, false)), (13, (false, true))] {
+        let over = fixed(&c).saturating_sub(width);
+        if a {
+            c.primary = c.primary.saturating_sub(over).max(min);
+        }
+        if b {
+            c.backup = c.backup.saturating_sub(over).max(min);
+        }
+    }
+    if fixed(&c) + 7 <= width {
+        c.site = 7;
+    }
+    if fixed(&c) + 9 <= width {
+        c.last = 9;
+    }
+    c.red = width.saturating_sub(fixed(&c) - c.red).max(4);
+    c
+}
+
+fn red_text(p: &PairView) -> (String, Role) {
+    let (mut t, mut r) = redundancy(&p.redundancy);
+    if let Some(step) = &p.switchover {
+        t = format!("» SWITCHING ({step})");
+        r = Role::Warn;
+    }
+    if p.flapping {
+        t.push_str(" ~FLAPPING");
+    }
+    (t, r)
 }
 
 /// The instance cell: `app` (or `app@host` when wide) and what is wrong with it.
@@ -85,32 +129,25 @@ fn pair_line(p: &PairView, member: bool, selected: bool, c: &Cols, theme: &Theme
     let lead = if !member {
         ""
     } else if p.leader {
-        "  * "
+        " * "
     } else {
-        "  · "
+        " · "
     };
-    spans.push(span(fit(&format!("{lead}{}", p.id), c.name), theme, Role::Text));
+    spans.push(span(col(&format!("{lead}{}", p.id), c.name), theme, Role::Text));
     if c.site > 0 {
-        spans.push(span(fit(&p.site, c.site), theme, Role::Dim));
+        spans.push(span(col(&p.site, c.site), theme, Role::Dim));
     }
     let (t, r) = instance(&p.primary, "primary", c);
-    spans.push(span(fit(&t, c.inst), theme, r));
+    spans.push(span(col(&t, c.primary), theme, r));
     let (t, r) = instance(&p.backup, "backup", c);
-    spans.push(span(fit(&t, c.inst), theme, r));
+    spans.push(span(col(&t, c.backup), theme, r));
     let (t, r) = vip(p.vip.as_ref(), c);
-    spans.push(span(fit(&t, c.vip), theme, r));
+    spans.push(span(col(&t, c.vip), theme, r));
     if c.last > 0 {
         let last = p.last_switchover_age_ms.map_or("never".to_string(), age);
-        spans.push(span(fit(&last, c.last), theme, Role::Dim));
+        spans.push(span(col(&last, c.last), theme, Role::Dim));
     }
-    let (mut t, mut r) = redundancy(&p.redundancy);
-    if let Some(step) = &p.switchover {
-        t = format!("» SWITCHING ({step})");
-        r = Role::Warn;
-    }
-    if p.flapping {
-        t.push_str(" ~FLAPPING");
-    }
+    let (t, r) = red_text(p);
     spans.push(span(fit(&t, c.red), theme, r));
     let mut line = Line::from(spans);
     if selected {
@@ -120,8 +157,20 @@ fn pair_line(p: &PairView, member: bool, selected: bool, c: &Cols, theme: &Theme
 }
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let c = cols(area.width as usize);
     let s = &state.snapshot;
+    let h = (area.height as usize).saturating_sub(2);
+    let first = window(state.pair_sel, state.rows.len(), h);
+    let visible: Vec<&PairView> = state
+        .rows
+        .iter()
+        .skip(first)
+        .take(h)
+        .filter_map(|r| match r {
+            PairRow::Pair(p, _) => s.pairs.get(*p),
+            PairRow::Group(_) => None,
+        })
+        .collect();
+    let c = cols(area.width as usize, &visible);
     let bad: Vec<String> = s
         .pairs
         .iter()
@@ -154,21 +203,19 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let mut head = vec![
         span("  ", theme, Role::Title),
-        span(fit("PAIR", c.name), theme, Role::Title),
+        span(col("PAIR", c.name), theme, Role::Title),
     ];
     if c.site > 0 {
-        head.push(span(fit("SITE", c.site), theme, Role::Title));
+        head.push(span(col("SITE", c.site), theme, Role::Title));
     }
-    head.push(span(fit("PRIMARY", c.inst), theme, Role::Title));
-    head.push(span(fit("BACKUP", c.inst), theme, Role::Title));
-    head.push(span(fit("VIP IS", c.vip), theme, Role::Title));
+    head.push(span(col("PRIMARY", c.primary), theme, Role::Title));
+    head.push(span(col("BACKUP", c.backup), theme, Role::Title));
+    head.push(span(col("VIP IS", c.vip), theme, Role::Title));
     if c.last > 0 {
-        head.push(span(fit("LAST SW", c.last), theme, Role::Title));
+        head.push(span(col("LAST SW", c.last), theme, Role::Title));
     }
     head.push(span(fit("REDUNDANCY", c.red), theme, Role::Title));
     let mut out = vec![Line::from(summary), Line::from(head)];
-    let h = (area.height as usize).saturating_sub(2);
-    let first = window(state.pair_sel, state.rows.len(), h);
     for (i, r) in state.rows.iter().enumerate().skip(first).take(h) {
         let selected = i == state.pair_sel;
         match *r {
@@ -182,13 +229,19 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 let (red, role) = redundancy(&g.redundancy);
                 let mut spans = vec![
                     span(if selected { "▶ " } else { "  " }, theme, Role::Selected),
-                    span(fit(&format!("▾ {}", g.id), c.name + c.site + 1), theme, Role::Title),
                     span(
-                        fit(&format!("group of {}, primary on", g.members.len()), 2 * c.inst - 1),
+                        col(&format!("▾ {}", g.id), c.name + c.site + c.primary),
                         theme,
-                        Role::Dim,
+                        Role::Title,
                     ),
-                    span(fit(&g.primary_host, c.vip + c.last), theme, Role::Text),
+                    span(
+                        col(
+                            &format!("{} pairs, primary {}", g.members.len(), g.primary_host),
+                            c.backup + c.vip + c.last,
+                        ),
+                        theme,
+                        Role::Text,
+                    ),
                     span(fit(&red, c.red), theme, role),
                 ];
                 if selected {
