@@ -13,6 +13,8 @@ mod e2e;
 mod idle;
 #[path = "console/keyscripts.rs"]
 mod keyscripts;
+#[path = "console/screenshots.rs"]
+mod screenshots;
 #[path = "console/sizes.rs"]
 mod sizes;
 #[path = "console/snapshots.rs"]

@@ -5,6 +5,7 @@
 //! through a guard that always restores it ([`term`]). [`app`] is the event loop.
 
 pub mod app;
+pub mod html;
 pub mod keys;
 pub mod source;
 pub mod state;

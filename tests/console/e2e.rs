@@ -55,14 +55,14 @@ fn the_binary_switches_a_pair_over_in_tmux_and_restores_the_shell() {
         &format!("USER=e2e {bin} drill --speed 10"),
         "Enter",
     ]);
-    wait_for(&session, "every pair redundant", 20);
-    let screen = wait_for(&session, "DRILL", 1);
+    wait_for(&session, "every pair redundant", 40);
+    let screen = wait_for(&session, "DRILL", 5);
     assert!(screen.contains("op e2e"), "{screen}");
     let _ = tmux(&["send-keys", "-t", &session, "s"]);
-    wait_for(&session, ">[ Cancel ]<", 5);
+    wait_for(&session, ">[ Cancel ]<", 15);
     let _ = tmux(&["send-keys", "-t", &session, "Right"]);
     let _ = tmux(&["send-keys", "-t", &session, "Enter"]);
-    let screen = wait_for(&session, "on east-sip2", 20);
+    let screen = wait_for(&session, "on east-sip2", 40);
     let row = screen.lines().find(|l| l.contains(" east-sip ")).unwrap_or_default();
     let words: Vec<&str> = row.split_whitespace().collect();
     let at = |w: &str| words.iter().position(|x| *x == w);
@@ -85,7 +85,7 @@ fn the_binary_switches_a_pair_over_in_tmux_and_restores_the_shell() {
         "stty -a | tr ' ' '\\n' | grep -xE -- '-?(echo|icanon)' | tr '\\n' ' '; echo; echo shell-ok-$((40+2))",
         "Enter",
     ]);
-    let screen = wait_for(&session, "shell-ok-42", 10);
+    let screen = wait_for(&session, "shell-ok-42", 20);
     assert!(!screen.contains("DRILL ▒"), "left the alternate screen:\n{screen}");
     assert!(
         screen.contains("echo") && !screen.contains("-echo"),

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::{age, buttons, dialog_box, fit, lines, row, span, window};
+use super::{age, buttons, dialog_box, fit, lines, marker, row, select, span, window};
 use crate::console::state::{Modal, State};
 use crate::console::theme::{Role, Theme};
 use crate::engine::Time;
@@ -25,12 +25,15 @@ fn list(f: &mut Frame, area: Rect, items: Vec<(String, String)>, sel: usize, the
         .take(h)
         .map(|(i, (name, desc))| {
             let sel = i == sel;
-            let l = Line::from(vec![
-                span(if sel { "▶ " } else { "  " }, theme, Role::Selected),
-                span(fit(name, name_w), theme, Role::Text),
-                span(desc.clone(), theme, Role::Dim),
-            ]);
-            if sel { l.style(theme.get(Role::Selected)) } else { l }
+            select(
+                vec![
+                    marker(sel, theme),
+                    span(fit(name, name_w), theme, Role::Text),
+                    span(desc.clone(), theme, Role::Dim),
+                ],
+                sel,
+                theme,
+            )
         })
         .collect();
     f.render_widget(Paragraph::new(out).style(theme.get(Role::Dialog)), area);

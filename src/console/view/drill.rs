@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Gauge, Paragraph};
 
-use super::{age, chrome, row, span};
+use super::{age, chrome, marker, row, select, span};
 use crate::console::state::State;
 use crate::console::theme::{Role, Theme};
 
@@ -89,19 +89,20 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     for (i, (id, label, since)) in d.faults.iter().enumerate() {
         let sel = i == state.drill_sel;
-        let mut l = Line::from(vec![
-            span(if sel { "▶ " } else { "  " }, theme, Role::Selected),
-            span(format!("#{id} "), theme, Role::Key),
-            span(label.clone(), theme, Role::Warn),
-            span(
-                format!("  for {}", age(d.now_ms.saturating_sub(*since))),
-                theme,
-                Role::Dim,
-            ),
-        ]);
-        if sel {
-            l = l.style(theme.get(Role::Selected));
-        }
+        let l = select(
+            vec![
+                marker(sel, theme),
+                span(format!("#{id} "), theme, Role::Key),
+                span(label.clone(), theme, Role::Warn),
+                span(
+                    format!("  for {}", age(d.now_ms.saturating_sub(*since))),
+                    theme,
+                    Role::Dim,
+                ),
+            ],
+            sel,
+            theme,
+        );
         out.push(l);
     }
     let rest = Rect {

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::{fit, severity, span, window};
+use super::{fit, select, severity, span, window};
 use crate::console::state::{SEVERITIES, State};
 use crate::console::theme::{Role, Theme};
 use crate::engine::Time;
@@ -96,11 +96,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             };
             spans.push(span(fit(&m, msg_w), theme, Role::Text));
         }
-        let mut l = Line::from(spans);
-        if selected {
-            l = l.style(theme.get(Role::Selected));
-        }
-        out.push(l);
+        out.push(select(spans, selected, theme));
     }
     if log.shown.is_empty() {
         out.push(Line::from(span(

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::{age, fit, span, window};
+use super::{age, fit, marker, select, span, window};
 use crate::console::state::State;
 use crate::console::theme::{Role, Theme};
 
@@ -61,7 +61,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             )
         };
         let mut spans = vec![
-            span(if selected { "▶ " } else { "  " }, theme, Role::Selected),
+            marker(selected, theme),
             span(fit(&host.id, 11), theme, Role::Title),
             span(fit(&host.site, 6), theme, Role::Dim),
             span(fit(&agent, 24), theme, role),
@@ -74,10 +74,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             };
             spans.push(span(t, theme, r));
         }
-        let mut l = Line::from(spans);
-        if selected {
-            l = l.style(theme.get(Role::Selected));
-        }
+        let l = select(spans, selected, theme);
         if line >= first {
             out.push(l);
         }

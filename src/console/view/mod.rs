@@ -184,3 +184,22 @@ pub(crate) fn severity(sev: &str) -> (&'static str, Role) {
         _ => ("info", Role::Dim),
     }
 }
+
+/// The selection marker of a row: `▶` on the selected one (so the selection shows
+/// without colour), blank elsewhere.
+pub(crate) fn marker(selected: bool, theme: &Theme) -> Span<'static> {
+    if selected {
+        span("▶ ", theme, Role::Selected)
+    } else {
+        Span::raw("  ")
+    }
+}
+
+/// A row, drawn in the selection style as a whole when selected.
+pub(crate) fn select(spans: Vec<Span<'static>>, selected: bool, theme: &Theme) -> Line<'static> {
+    if !selected {
+        return Line::from(spans);
+    }
+    let s = theme.get(Role::Selected);
+    Line::from(spans.into_iter().map(|sp| sp.style(s)).collect::<Vec<_>>())
+}

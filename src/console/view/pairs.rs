@@ -9,7 +9,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{age, fit, redundancy, span, window};
+use super::{age, fit, marker, redundancy, select, span, window};
 
 /// A column cell: cut or padded to `w - 1`, then one space so cells never touch.
 fn col(s: &str, w: usize) -> String {
@@ -125,7 +125,7 @@ fn vip(v: Option<&VipView>, c: &Cols) -> (String, Role) {
 
 fn pair_line(p: &PairView, member: bool, selected: bool, c: &Cols, theme: &Theme) -> Line<'static> {
     let mut spans: Vec<Span> = Vec::new();
-    spans.push(span(if selected { "▶ " } else { "  " }, theme, Role::Selected));
+    spans.push(marker(selected, theme));
     let lead = if !member {
         ""
     } else if p.leader {
@@ -149,11 +149,7 @@ fn pair_line(p: &PairView, member: bool, selected: bool, c: &Cols, theme: &Theme
     }
     let (t, r) = red_text(p);
     spans.push(span(fit(&t, c.red), theme, r));
-    let mut line = Line::from(spans);
-    if selected {
-        line = line.style(theme.get(Role::Selected));
-    }
-    line
+    select(spans, selected, theme)
 }
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -227,8 +223,8 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             PairRow::Group(g) => {
                 let Some(g) = s.groups.get(g) else { continue };
                 let (red, role) = redundancy(&g.redundancy);
-                let mut spans = vec![
-                    span(if selected { "▶ " } else { "  " }, theme, Role::Selected),
+                let spans = vec![
+                    marker(selected, theme),
                     span(
                         col(&format!("▾ {}", g.id), c.name + c.site + c.primary),
                         theme,
@@ -244,12 +240,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     ),
                     span(fit(&red, c.red), theme, role),
                 ];
-                if selected {
-                    for s in &mut spans {
-                        s.style = s.style.patch(theme.get(Role::Selected));
-                    }
-                }
-                out.push(Line::from(spans));
+                out.push(select(spans, selected, theme));
             }
         }
     }
