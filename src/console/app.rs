@@ -133,6 +133,7 @@ impl<S: Source> Console<S> {
 pub fn run<S: Source>(mut console: Console<S>) -> io::Result<()> {
     let stop = term::stop_signals()?;
     term::install_panic_hook();
+    term::spawn_watchdog(stop.clone());
     let _guard = term::Guard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;

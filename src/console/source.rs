@@ -156,6 +156,9 @@ pub trait Source {
     /// How long until the source has something new to show, if it knows.
     fn next_change(&self, wall: Instant) -> Option<Duration>;
     fn snapshot(&self) -> &Snapshot;
+    /// Changes whenever anything the source serves may have changed (cheap to ask, so
+    /// the console re-reads only then).
+    fn revision(&self) -> u64;
     fn event_count(&self) -> usize;
     /// Appends events from position `from` on.
     fn events_from(&self, from: usize, out: &mut Vec<EventRecord>);
@@ -194,6 +197,7 @@ pub struct DrillSource {
     snapshot: Snapshot,
     snapshot_at: u64,
     report: Option<ReportView>,
+    revision: u64,
 }
 
 impl DrillSource {
@@ -236,6 +240,7 @@ impl DrillSource {
             anchor: None,
             snapshot,
             report: None,
+            revision: 0,
         }
     }
 
@@ -271,6 +276,7 @@ impl DrillSource {
     }
 
     fn refresh(&mut self) {
+        self.revision += 1;
         if self.snapshot_at != self.drill.now().ms() || self.snapshot.t_ms != self.drill.now().ms() {
             self.snapshot = self.drill.snapshot();
             self.snapshot_at = self.drill.now().ms();
@@ -278,6 +284,7 @@ impl DrillSource {
     }
 
     fn force_refresh(&mut self) {
+        self.revision += 1;
         self.snapshot = self.drill.snapshot();
         self.snapshot_at = self.drill.now().ms();
     }
@@ -290,6 +297,7 @@ impl DrillSource {
             None => DrillSource::new(free.clone(), self.seed, speed, self.operator.clone()),
         };
         next.topology = free;
+        next.revision = self.revision + 1;
         *self = next;
         Ok(match name {
             Some(n) => format!("scenario {n} started"),
@@ -371,6 +379,11 @@ impl Source for DrillSource {
 
     fn snapshot(&self) -> &Snapshot {
         &self.snapshot
+    }
+
+    fn revision(&self) -> u64 {
+        // A new drill (scenario) restarts the count; mix in its clock and log length.
+        self.revision ^ (self.drill.now().ms() << 20) ^ (self.drill.events().len() as u64) << 44
     }
 
     fn event_count(&self) -> usize {
@@ -490,6 +503,7 @@ impl Source for DrillSource {
     }
 
     fn drill_op(&mut self, op: DrillOp) -> Result<String, String> {
+        self.revision += 1;
         let r = match op {
             DrillOp::SetClock(c) => {
                 if self.report.is_some() && !c.paused {

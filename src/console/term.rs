@@ -2,10 +2,15 @@
 //! way out — a normal quit (the guard's `Drop`), an error (the same `Drop` while the error
 //! unwinds the stack), a panic (a hook that restores first, then prints), and SIGTERM,
 //! SIGHUP or SIGINT (a flag the event loop checks, which then leaves through `Drop`).
+//! A watchdog thread covers the terminal going away: a read on a hung-up terminal can keep
+//! the input reader spinning without returning, so when the terminal is gone (or a stop
+//! signal came) and the loop has not left within a second, the watchdog restores what it
+//! can and ends the process.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use ratatui::crossterm::cursor::{Hide, Show};
 use ratatui::crossterm::terminal::{
@@ -71,4 +76,26 @@ pub fn stop_signals() -> io::Result<Arc<AtomicBool>> {
 
 pub fn stopped(flag: &AtomicBool) -> bool {
     flag.load(Ordering::Relaxed)
+}
+
+/// Whether the terminal is still there (a hung-up terminal is no longer a terminal).
+pub fn terminal_present() -> bool {
+    io::stdin().is_terminal() && io::stdout().is_terminal()
+}
+
+/// Watches for the terminal going away or a stop signal; raises `flag`, then, if the
+/// event loop is still running a second later, ends the process.
+pub fn spawn_watchdog(flag: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_millis(250));
+            if stopped(&flag) || !terminal_present() {
+                break;
+            }
+        }
+        flag.store(true, Ordering::Relaxed);
+        std::thread::sleep(Duration::from_secs(1));
+        restore();
+        std::process::exit(0);
+    });
 }

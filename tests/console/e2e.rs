@@ -96,3 +96,56 @@ fn the_binary_switches_a_pair_over_in_tmux_and_restores_the_shell() {
         "canonical mode restored:\n{screen}"
     );
 }
+
+/// Regression: a read on a hung-up terminal kept the input reader spinning, so consoles
+/// whose tmux session was killed ran on forever at full speed.
+#[test]
+fn the_console_exits_when_its_terminal_goes_away_or_on_sigterm() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed; the end-to-end console test needs it");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_hactl");
+    let gone = |pid: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            if stat.contains(") Z ") {
+                break; // exited, not yet reaped
+            }
+            if Instant::now() > deadline {
+                let _ = Command::new("kill").args(["-9", pid]).output();
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        true
+    };
+    for how in ["hangup", "sigterm"] {
+        let session = format!("hactl-e2e-{how}-{}", std::process::id());
+        let s = Session(session.clone());
+        tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "80",
+            "-y",
+            "24",
+            bin,
+            "drill",
+        ]);
+        wait_for(&session, "DRILL", 20);
+        let pid = tmux(&["list-panes", "-t", &session, "-F", "#{pane_pid}"])
+            .trim()
+            .to_string();
+        assert!(!pid.is_empty());
+        if how == "hangup" {
+            drop(s);
+        } else {
+            let _ = Command::new("kill").args(["-TERM", &pid]).output();
+        }
+        assert!(gone(&pid), "the console kept running after {how}");
+    }
+}

@@ -14,6 +14,11 @@ pub fn severity_rank(s: &str) -> usize {
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
     pub all: Vec<EventRecord>,
+    /// Per record: its id, message, source, subject and correlation in lower case, the
+    /// text the `/` filter searches (built once per record).
+    haystack: Vec<String>,
+    /// The filter `shown` was computed with (a longer filter only narrows it).
+    applied: (String, usize, Option<String>),
     /// Indices into `all` of the records that pass the filters.
     pub shown: Vec<usize>,
     pub filter: String,
@@ -35,7 +40,20 @@ impl EventLog {
         }
     }
 
-    fn passes(&self, e: &EventRecord) -> bool {
+    fn haystack(e: &EventRecord) -> String {
+        let mut h = String::with_capacity(e.message.len() + e.source.len() + e.subject.len() + 24);
+        for part in [&e.id, &e.message, &e.source, &e.subject] {
+            h.push_str(&part.to_lowercase());
+            h.push('\u{1}');
+        }
+        if let Some(c) = &e.correlation {
+            h.push_str(&c.to_lowercase());
+        }
+        h
+    }
+
+    fn passes(&self, i: usize, lower_filter: &str) -> bool {
+        let e = &self.all[i];
         if severity_rank(&e.severity) < self.min_severity {
             return false;
         }
@@ -44,22 +62,16 @@ impl EventLog {
         {
             return false;
         }
-        if self.filter.is_empty() {
-            return true;
-        }
-        let f = self.filter.to_lowercase();
-        [&e.id, &e.message, &e.source, &e.subject]
-            .iter()
-            .any(|s| s.to_lowercase().contains(&f))
-            || e.correlation.as_ref().is_some_and(|c| c.to_lowercase().contains(&f))
+        lower_filter.is_empty() || self.haystack[i].contains(lower_filter)
     }
 
     pub fn push(&mut self, records: Vec<EventRecord>) {
+        let f = self.filter.to_lowercase();
         for r in records {
             let ix = self.all.len();
-            let pass = self.passes(&r);
+            self.haystack.push(Self::haystack(&r));
             self.all.push(r);
-            if pass {
+            if self.passes(ix, &f) {
                 self.shown.push(ix);
             }
         }
@@ -71,7 +83,17 @@ impl EventLog {
     /// Applies changed filters to the whole log, keeping the selected record if it passes.
     pub fn refilter(&mut self) {
         let keep = self.selected_index();
-        self.shown = (0..self.all.len()).filter(|i| self.passes(&self.all[*i])).collect();
+        let f = self.filter.to_lowercase();
+        let now = (f.clone(), self.min_severity, self.correlation.clone());
+        // Typing one more character only narrows what is shown: test just those.
+        let narrowing = now.0.starts_with(&self.applied.0) && now.1 == self.applied.1 && now.2 == self.applied.2;
+        self.shown = if narrowing {
+            let shown = std::mem::take(&mut self.shown);
+            shown.into_iter().filter(|i| self.passes(*i, &f)).collect()
+        } else {
+            (0..self.all.len()).filter(|i| self.passes(*i, &f)).collect()
+        };
+        self.applied = now;
         self.sel = match keep {
             Some(k) if !self.follow => self.shown.partition_point(|i| *i < k),
             _ => self.shown.len().saturating_sub(1),
@@ -89,6 +111,7 @@ impl EventLog {
 
     pub fn clear(&mut self) {
         self.all.clear();
+        self.haystack.clear();
         self.shown.clear();
         self.sel = 0;
     }

@@ -135,6 +135,8 @@ pub struct State {
     pub history: HashMap<String, Vec<(u64, Mark)>>,
     /// Set when the screen must be drawn again.
     pub dirty: bool,
+    /// The source revision last read.
+    revision: Option<u64>,
     pub quit: bool,
 }
 
@@ -165,6 +167,7 @@ impl State {
             script_view: None,
             history: HashMap::new(),
             dirty: true,
+            revision: None,
             quit: false,
         }
     }
@@ -180,6 +183,12 @@ impl State {
 
     /// Reads what changed from the source. Returns whether anything did.
     pub fn sync(&mut self, src: &dyn Source) -> bool {
+        let rev = src.revision();
+        let script_open = matches!(self.modal, Some(Modal::ScriptOutput { .. }));
+        if self.revision == Some(rev) && !script_open {
+            return false;
+        }
+        self.revision = Some(rev);
         let mut changed = false;
         let conns = src.connections();
         if conns != self.connections {
