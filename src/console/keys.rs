@@ -139,387 +139,46 @@ macro_rules! b {
 use Key::*;
 
 /// Every key of the console.
+#[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
-    b!(
-        Global,
-        [Char('?')],
-        "?",
-        "help",
-        Action::Help,
-        false,
-        true,
-        "show this help"
-    ),
-    b!(
-        Global,
-        [Char('q'), Ctrl('c')],
-        "q",
-        "quit",
-        Action::Quit,
-        false,
-        true,
-        "quit (asks first while an action is in flight)"
-    ),
-    b!(
-        Global,
-        [Tab],
-        "Tab",
-        "view",
-        Action::NextView,
-        false,
-        false,
-        "next view"
-    ),
-    b!(
-        Global,
-        [BackTab],
-        "S-Tab",
-        "view",
-        Action::PrevView,
-        false,
-        false,
-        "previous view"
-    ),
-    b!(
-        Global,
-        [Char('1')],
-        "1",
-        "pairs",
-        Action::View(0),
-        false,
-        false,
-        "Pairs view"
-    ),
-    b!(
-        Global,
-        [Char('2')],
-        "2",
-        "hosts",
-        Action::View(1),
-        false,
-        false,
-        "Hosts view"
-    ),
-    b!(
-        Global,
-        [Char('3')],
-        "3",
-        "events",
-        Action::View(2),
-        false,
-        false,
-        "Events view"
-    ),
-    b!(
-        Global,
-        [Char('4')],
-        "4",
-        "sites",
-        Action::View(3),
-        false,
-        false,
-        "Sites view"
-    ),
-    b!(
-        Global,
-        [Char('5')],
-        "5",
-        "drill",
-        Action::View(4),
-        false,
-        false,
-        "Drill view: faults, time, scenarios"
-    ),
-    b!(
-        Global,
-        [Up, Char('k')],
-        "↑/k",
-        "up",
-        Action::Up,
-        false,
-        false,
-        "move up"
-    ),
-    b!(
-        Global,
-        [Down, Char('j')],
-        "↓/j",
-        "down",
-        Action::Down,
-        false,
-        false,
-        "move down"
-    ),
-    b!(
-        Global,
-        [PageUp, Ctrl('b')],
-        "PgUp",
-        "page up",
-        Action::PageUp,
-        false,
-        false,
-        "page up"
-    ),
-    b!(
-        Global,
-        [PageDown, Ctrl('f')],
-        "PgDn",
-        "page down",
-        Action::PageDown,
-        false,
-        false,
-        "page down"
-    ),
-    b!(
-        Global,
-        [Home, Char('g')],
-        "g/Home",
-        "top",
-        Action::Top,
-        false,
-        false,
-        "first row"
-    ),
-    b!(
-        Global,
-        [End, Char('G')],
-        "G/End",
-        "bottom",
-        Action::Bottom,
-        false,
-        false,
-        "last row"
-    ),
-    b!(
-        Global,
-        [Esc],
-        "Esc",
-        "back",
-        Action::Back,
-        false,
-        false,
-        "close the detail view or dialog"
-    ),
-    b!(
-        Global,
-        [Ctrl('l')],
-        "C-l",
-        "redraw",
-        Action::Redraw,
-        false,
-        false,
-        "redraw the whole screen"
-    ),
-    b!(
-        Global,
-        [Char(' ')],
-        "Space",
-        "pause",
-        Action::Pause,
-        true,
-        true,
-        "drill: pause or resume virtual time"
-    ),
-    b!(
-        Global,
-        [Char('t')],
-        "t",
-        "speed",
-        Action::Speed,
-        true,
-        true,
-        "drill: speed 1x, 10x, 60x"
-    ),
-    b!(
-        Global,
-        [Char('i')],
-        "i",
-        "fault",
-        Action::InjectFault,
-        true,
-        true,
-        "drill: inject a fault (pick the kind, then the target)"
-    ),
-    b!(
-        Global,
-        [Char('H')],
-        "H",
-        "heal",
-        Action::Heal,
-        true,
-        true,
-        "drill: heal one fault or all"
-    ),
-    b!(
-        Pairs,
-        [Enter, Char('l')],
-        "Enter",
-        "detail",
-        Action::Open,
-        false,
-        true,
-        "details of the pair: incidents, timeline"
-    ),
-    b!(
-        Pairs,
-        [Char('s')],
-        "s",
-        "switchover",
-        Action::Switchover,
-        true,
-        true,
-        "switch the selected pair or group over (plan, checks, confirm)"
-    ),
-    b!(
-        Pairs,
-        [Char('m')],
-        "m",
-        "maint",
-        Action::Maintenance,
-        true,
-        true,
-        "maintenance on or off for the selected pair"
-    ),
-    b!(
-        Pairs,
-        [Char('r')],
-        "r",
-        "script",
-        Action::RunScript,
-        true,
-        true,
-        "run a script of the allow-list (output streamed)"
-    ),
-    b!(
-        Hosts,
-        [Char('r')],
-        "r",
-        "script",
-        Action::RunScript,
-        true,
-        true,
-        "run a script on the selected host"
-    ),
-    b!(
-        Events,
-        [Char('f')],
-        "f",
-        "follow",
-        Action::Follow,
-        false,
-        true,
-        "follow the tail or pause it (scroll back)"
-    ),
-    b!(
-        Events,
-        [Char('/')],
-        "/",
-        "filter",
-        Action::Filter,
-        false,
-        true,
-        "filter by id, text or source (Enter keeps, Esc clears)"
-    ),
-    b!(
-        Events,
-        [Char('v')],
-        "v",
-        "severity",
-        Action::Severity,
-        false,
-        true,
-        "minimum severity: all, warning, alarm, critical"
-    ),
-    b!(
-        Events,
-        [Char('n')],
-        "n",
-        "next inc",
-        Action::NextIncident,
-        false,
-        true,
-        "jump to the next incident (correlation id)"
-    ),
-    b!(
-        Events,
-        [Char('N')],
-        "N",
-        "prev inc",
-        Action::PrevIncident,
-        false,
-        false,
-        "jump to the previous incident"
-    ),
-    b!(
-        Events,
-        [Char('c')],
-        "c",
-        "correl.",
-        Action::Correlation,
-        false,
-        true,
-        "show only the selected event's correlation id"
-    ),
-    b!(
-        Drill,
-        [Char('p')],
-        "p",
-        "scenario",
-        Action::PlayScenario,
-        true,
-        true,
-        "play a named scenario (or restart free play)"
-    ),
-    b!(
-        Drill,
-        [Enter],
-        "Enter",
-        "report",
-        Action::Report,
-        false,
-        true,
-        "the report of the finished scenario"
-    ),
-    b!(
-        Dialog,
-        [Tab, Left, Right, Char('h'), Char('l')],
-        "Tab ←→",
-        "focus",
-        Action::Right,
-        false,
-        true,
-        "move between buttons"
-    ),
-    b!(
-        Dialog,
-        [Up, Char('k'), Down, Char('j')],
-        "↑↓",
-        "pick",
-        Action::Down,
-        false,
-        true,
-        "move in a list"
-    ),
-    b!(
-        Dialog,
-        [Enter],
-        "Enter",
-        "choose",
-        Action::Open,
-        false,
-        true,
-        "press the focused button or choose the item"
-    ),
-    b!(
-        Dialog,
-        [Esc],
-        "Esc",
-        "cancel",
-        Action::Back,
-        false,
-        true,
-        "cancel and close"
-    ),
+    b!(Global, [Char('?')], "?", "help", Action::Help, false, true, "show this help"),
+    b!(Global, [Char('q'), Ctrl('c')], "q", "quit", Action::Quit, false, true, "quit (asks first while an action is in flight)"),
+    b!(Global, [Tab], "Tab", "view", Action::NextView, false, false, "next view"),
+    b!(Global, [BackTab], "S-Tab", "view", Action::PrevView, false, false, "previous view"),
+    b!(Global, [Char('1')], "1", "pairs", Action::View(0), false, false, "Pairs view"),
+    b!(Global, [Char('2')], "2", "hosts", Action::View(1), false, false, "Hosts view"),
+    b!(Global, [Char('3')], "3", "events", Action::View(2), false, false, "Events view"),
+    b!(Global, [Char('4')], "4", "sites", Action::View(3), false, false, "Sites view"),
+    b!(Global, [Char('5')], "5", "drill", Action::View(4), false, false, "Drill view: faults, time, scenarios"),
+    b!(Global, [Up, Char('k')], "↑/k", "up", Action::Up, false, false, "move up"),
+    b!(Global, [Down, Char('j')], "↓/j", "down", Action::Down, false, false, "move down"),
+    b!(Global, [PageUp, Ctrl('b')], "PgUp", "page up", Action::PageUp, false, false, "page up"),
+    b!(Global, [PageDown, Ctrl('f')], "PgDn", "page down", Action::PageDown, false, false, "page down"),
+    b!(Global, [Home, Char('g')], "g/Home", "top", Action::Top, false, false, "first row"),
+    b!(Global, [End, Char('G')], "G/End", "bottom", Action::Bottom, false, false, "last row"),
+    b!(Global, [Esc], "Esc", "back", Action::Back, false, false, "close the detail view or dialog"),
+    b!(Global, [Ctrl('l')], "C-l", "redraw", Action::Redraw, false, false, "redraw the whole screen"),
+    b!(Global, [Char(' ')], "Space", "pause", Action::Pause, true, true, "drill: pause or resume virtual time"),
+    b!(Global, [Char('t')], "t", "speed", Action::Speed, true, true, "drill: speed 1x, 10x, 60x"),
+    b!(Global, [Char('i')], "i", "fault", Action::InjectFault, true, true, "drill: inject a fault (pick the kind, then the target)"),
+    b!(Global, [Char('H')], "H", "heal", Action::Heal, true, true, "drill: heal one fault or all"),
+    b!(Pairs, [Enter, Char('l')], "Enter", "detail", Action::Open, false, true, "details of the pair: incidents, timeline"),
+    b!(Pairs, [Char('s')], "s", "switchover", Action::Switchover, true, true, "switch the selected pair or group over (plan, checks, confirm)"),
+    b!(Pairs, [Char('m')], "m", "maint", Action::Maintenance, true, true, "maintenance on or off for the selected pair"),
+    b!(Pairs, [Char('r')], "r", "script", Action::RunScript, true, true, "run a script of the allow-list (output streamed)"),
+    b!(Hosts, [Char('r')], "r", "script", Action::RunScript, true, true, "run a script on the selected host"),
+    b!(Events, [Char('f')], "f", "follow", Action::Follow, false, true, "follow the tail or pause it (scroll back)"),
+    b!(Events, [Char('/')], "/", "filter", Action::Filter, false, true, "filter by id, text or source (Enter keeps, Esc clears)"),
+    b!(Events, [Char('v')], "v", "severity", Action::Severity, false, true, "minimum severity: all, warning, alarm, critical"),
+    b!(Events, [Char('n')], "n", "next inc", Action::NextIncident, false, true, "jump to the next incident (correlation id)"),
+    b!(Events, [Char('N')], "N", "prev inc", Action::PrevIncident, false, false, "jump to the previous incident"),
+    b!(Events, [Char('c')], "c", "correl.", Action::Correlation, false, true, "show only the selected event's correlation id"),
+    b!(Drill, [Char('p')], "p", "scenario", Action::PlayScenario, true, true, "play a named scenario (or restart free play)"),
+    b!(Drill, [Enter], "Enter", "report", Action::Report, false, true, "the report of the finished scenario"),
+    b!(Dialog, [Tab, Left, Right, Char('h'), Char('l')], "Tab ←→", "focus", Action::Right, false, true, "move between buttons"),
+    b!(Dialog, [Up, Char('k'), Down, Char('j')], "↑↓", "pick", Action::Down, false, true, "move in a list"),
+    b!(Dialog, [Enter], "Enter", "choose", Action::Open, false, true, "press the focused button or choose the item"),
+    b!(Dialog, [Esc], "Esc", "cancel", Action::Back, false, true, "cancel and close"),
 ];
 
 /// The scope of each view, in view order.
