@@ -5,8 +5,17 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// `tmux ARGS`, with a usable TERM even where the test runner has none (CI).
+fn tmux_cmd() -> Command {
+    let mut c = Command::new("tmux");
+    if std::env::var("TERM").map_or(true, |t| t.is_empty() || t == "dumb") {
+        c.env("TERM", "xterm-256color");
+    }
+    c
+}
+
 fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux").args(args).output().expect("tmux runs");
+    let out = tmux_cmd().args(args).output().expect("tmux runs");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -28,7 +37,7 @@ fn wait_for(session: &str, what: &str, secs: u64) -> String {
 struct Session(String);
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).output();
+        let _ = tmux_cmd().args(["kill-session", "-t", &self.0]).output();
     }
 }
 
@@ -41,7 +50,7 @@ fn the_binary_switches_a_pair_over_in_tmux_and_restores_the_shell() {
     let bin = env!("CARGO_BIN_EXE_hactl");
     let session = format!("hactl-e2e-{}", std::process::id());
     let _s = Session(session.clone());
-    let out = Command::new("tmux")
+    let out = tmux_cmd()
         .args(["new-session", "-d", "-s", &session, "-x", "80", "-y", "24", "sh"])
         .env("PS1", "$ ")
         .output()

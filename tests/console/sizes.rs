@@ -23,3 +23,22 @@ fn every_size_draws() {
         }
     }
 }
+
+/// With NO_COLOR (depth none) no cell carries a colour, and the state is still readable:
+/// the selection marker, the banner in reverse video, the redundancy words.
+#[test]
+fn no_color_draws_without_colour_and_keeps_the_marks() {
+    use hactl::console::theme::{Depth, Theme};
+    use ratatui::style::{Color, Modifier};
+    let mut c = console(false);
+    c.theme = Theme::load(Some("dark"), Depth::None).unwrap();
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| c.render(f)).unwrap();
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        assert!(cell.fg == Color::Reset && cell.bg == Color::Reset, "{cell:?}");
+    }
+    assert!(buf[(1, 0)].modifier.contains(Modifier::REVERSED), "banner stands out");
+    let text: String = buf.content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains("▶ east-sip") && text.contains("OK") && text.contains("DRILL"));
+}
