@@ -25,10 +25,16 @@ pub fn console(read_only: bool) -> Console<DrillSource> {
     c
 }
 
-/// Lets `ms` of virtual time pass and reads the source again.
+/// Lets `ms` of virtual time pass, reading the source every 100 ms as the event loop
+/// does (so state timelines are sampled as finely as on a real terminal).
 pub fn settle(c: &mut Console<DrillSource>, ms: u64) {
-    c.source.run_for(ms);
-    c.state.sync(&c.source);
+    let mut left = ms;
+    while left > 0 {
+        let step = left.min(100);
+        c.source.run_for(step);
+        c.state.sync(&c.source);
+        left -= step;
+    }
 }
 
 /// Presses keys: plain characters, or names in angle brackets (`<Enter>`, `<Esc>`,
