@@ -1,19 +1,103 @@
-//! The console (placeholder until the dashboard lands): runs the drill headless and prints
-//! its transcript, so `hactl drill` does something useful from the first commit.
+//! The console: a terminal UI over a deployment, built on ratatui. It reads everything
+//! through one [`source::Source`] (here a drill in this process; later live controllers),
+//! keeps a model ([`state`]), draws it with pure view functions ([`view`]), takes keys
+//! from one table ([`keys`]), styles by role ([`theme`]) and owns the terminal only
+//! through a guard that always restores it ([`term`]). [`app`] is the event loop.
 
+pub mod app;
+pub mod html;
+pub mod keys;
+pub mod source;
+pub mod state;
+pub mod term;
+pub mod theme;
+pub mod view;
+
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use crate::cli::{DrillArgs, DrillPlan};
+use crate::cli::{DrillArgs, DrillPlan, UsageError};
+use crate::engine::{Operator, config};
 
-pub fn run_drill(_args: &DrillArgs, plan: DrillPlan) -> color_eyre::Result<ExitCode> {
-    let name = plan.scenario.unwrap_or_else(|| "manual-switchover".to_string());
-    let s = crate::drill::scenario::build(&name, plan.seed, &plan.random).map_err(crate::cli::UsageError)?;
-    let mut d = crate::drill::Drill::with_scenario(s, plan.seed);
-    let report = d.run_to_end();
-    print!("{}", report.transcript());
-    Ok(if report.passed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+pub use app::Console;
+pub use source::{DrillSource, Source};
+
+/// What the console runs with, besides its source.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub theme: theme::Theme,
+    /// Hide and refuse every action that changes the deployment.
+    pub read_only: bool,
+    pub operator: Operator,
+}
+
+/// The operator as the event log names them: `$USER`, and the address of the SSH client
+/// when there is one.
+pub fn operator_from_env() -> Operator {
+    let name = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "operator".into());
+    let from = ["SSH_CLIENT", "SSH_CONNECTION"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok())
+        .and_then(|v| v.split_whitespace().next().map(String::from));
+    Operator { name, from }
+}
+
+/// `HACTL_READ_ONLY=1` (or `true`/`yes`) starts a drill console read-only.
+pub fn read_only_from_env() -> bool {
+    matches!(
+        std::env::var("HACTL_READ_ONLY")
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .as_str(),
+        "1" | "true" | "yes"
+    )
+}
+
+/// Builds the drill source a command line asks for.
+pub fn drill_source(args: &DrillArgs, plan: &DrillPlan, operator: Operator) -> Result<DrillSource, UsageError> {
+    let topology = match &plan.topology {
+        Some((name, text)) => config::parse(text, name).map_err(|e| UsageError(e.to_string()))?,
+        None => config::builtin(),
+    };
+    match &plan.scenario {
+        None => Ok(DrillSource::new(topology, plan.seed, args.speed, operator)),
+        Some(name) => {
+            if plan.topology.is_some() && name != "random" {
+                return Err(UsageError(format!(
+                    "--topology: scenario {name} is written for the built-in deployment; use it with --scenario random"
+                )));
+            }
+            DrillSource::scenario_with(name, plan.seed, &plan.random, args.speed, operator).map_err(UsageError)
+        }
+    }
+}
+
+/// `hactl drill` without `--headless`: the console over a drill, live in real time.
+pub fn run_drill(args: &DrillArgs, plan: DrillPlan) -> color_eyre::Result<ExitCode> {
+    let theme =
+        theme::Theme::load(args.theme.as_deref(), theme::Depth::detect()).map_err(|e| UsageError(e.to_string()))?;
+    if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        return Err(UsageError(
+            "the console needs a terminal; without one, run hactl drill --headless --scenario NAME".into(),
+        )
+        .into());
+    }
+    let operator = operator_from_env();
+    let source = drill_source(args, &plan, operator.clone())?;
+    let opts = Options {
+        theme,
+        read_only: read_only_from_env(),
+        operator,
+    };
+    run(source, opts)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the console over any source until the operator quits.
+pub fn run<S: Source>(source: S, opts: Options) -> std::io::Result<()> {
+    let console = Console::new(source, opts.theme, opts.read_only, opts.operator.label());
+    app::run(console)
 }

@@ -1,0 +1,172 @@
+//! The runtime: one [`Console`] owns the state, the source and the theme, and one loop
+//! drives it. Each turn brings the source up to now, draws if anything changed (inside a
+//! synchronized update, so the terminal never shows half a frame), then waits for a key
+//! no longer than the next thing worth showing: a drill step while time runs, the wall
+//! clock's next minute when paused. Effects that `update` asks for are carried out here
+//! against the source and their results fed back as messages.
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::time::{Duration, Instant, SystemTime};
+
+use ratatui::backend::{Backend, CrosstermBackend};
+use ratatui::crossterm::event::{self, Event};
+use ratatui::crossterm::queue;
+use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use ratatui::{Frame, Terminal};
+
+use super::keys::Key;
+use super::source::Source;
+use super::state::{Effect, Msg, State, update};
+use super::term;
+use super::theme::Theme;
+use super::view;
+
+/// Longest wait for input: how late a signal may be noticed.
+const MAX_WAIT: Duration = Duration::from_millis(250);
+
+pub struct Console<S: Source> {
+    pub state: State,
+    pub source: S,
+    pub theme: Theme,
+    clear: bool,
+}
+
+impl<S: Source> Console<S> {
+    pub fn new(source: S, theme: Theme, read_only: bool, operator: String) -> Console<S> {
+        let mut state = State::new(read_only, operator);
+        state.sync(&source);
+        Console {
+            state,
+            source,
+            theme,
+            clear: false,
+        }
+    }
+
+    /// Brings the source and the state up to `wall`.
+    pub fn tick(&mut self, wall: Instant) {
+        self.source.advance(wall);
+        self.state.sync(&self.source);
+    }
+
+    /// Sets the header's wall clock (`HH:MM UTC`, minute resolution: no redraw each second).
+    pub fn set_wall_clock(&mut self, now: SystemTime) {
+        let secs = now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let s = format!("{:02}:{:02} UTC", (secs / 3600) % 24, (secs / 60) % 60);
+        if s != self.state.wall_clock {
+            self.state.wall_clock = s;
+            self.state.dirty = true;
+        }
+    }
+
+    /// A key press.
+    pub fn key(&mut self, key: Key) {
+        if let Some(msg) = super::state::key_msg(&self.state, key) {
+            self.dispatch(msg);
+        }
+    }
+
+    /// Runs a message and every effect it causes, then reads the source again.
+    pub fn dispatch(&mut self, msg: Msg) {
+        let mut queue = VecDeque::from([msg]);
+        while let Some(m) = queue.pop_front() {
+            for effect in update(&mut self.state, m) {
+                if let Some(result) = self.run(effect) {
+                    queue.push_back(result);
+                }
+            }
+        }
+        self.state.sync(&self.source);
+    }
+
+    fn run(&mut self, effect: Effect) -> Option<Msg> {
+        match effect {
+            Effect::LoadPlan(t) => {
+                let plan = self.source.plan(&t, None);
+                Some(Msg::PlanLoaded(t, plan))
+            }
+            Effect::Request { req, force } => {
+                let r = self.source.request(req.clone(), force, None);
+                Some(Msg::Requested(req, r))
+            }
+            Effect::Drill(op) => Some(Msg::DrillDone(self.source.drill_op(op))),
+            Effect::LoadFaultTargets(kind) => Some(Msg::FaultTargets(self.source.fault_targets(&kind))),
+            Effect::Redraw => {
+                self.clear = true;
+                None
+            }
+            Effect::Quit => None,
+        }
+    }
+
+    /// Draws the console into a frame (tests and benchmarks call this directly).
+    pub fn render(&self, f: &mut Frame) {
+        view::draw(f, &self.state, &self.theme);
+    }
+
+    /// Draws one frame inside a synchronized update.
+    pub fn draw<W: Write>(&mut self, terminal: &mut Terminal<CrosstermBackend<W>>) -> io::Result<()> {
+        queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+        if std::mem::take(&mut self.clear) {
+            terminal.clear()?;
+        }
+        terminal.draw(|f| view::draw(f, &self.state, &self.theme))?;
+        queue!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+        Backend::flush(terminal.backend_mut())?;
+        self.state.dirty = false;
+        Ok(())
+    }
+
+    /// How long the loop may wait for input.
+    pub fn timeout(&self, wall: Instant) -> Duration {
+        self.source.next_change(wall).unwrap_or(MAX_WAIT).min(MAX_WAIT)
+    }
+
+    pub fn quitting(&self) -> bool {
+        self.state.quit
+    }
+}
+
+/// Runs the console on the terminal until the operator quits, a signal arrives or the
+/// terminal goes away. The terminal is restored on every one of those paths.
+pub fn run<S: Source>(mut console: Console<S>) -> io::Result<()> {
+    let stop = term::stop_signals()?;
+    term::install_panic_hook();
+    term::spawn_watchdog(stop.clone());
+    let _guard = term::Guard::enter()?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    terminal.clear()?;
+    loop {
+        if term::stopped(&stop) || console.quitting() {
+            break;
+        }
+        let now = Instant::now();
+        console.tick(now);
+        console.set_wall_clock(SystemTime::now());
+        if console.state.dirty && console.draw(&mut terminal).is_err() {
+            break; // the terminal is gone
+        }
+        match event::poll(console.timeout(now)) {
+            Ok(false) => {}
+            Ok(true) => match event::read() {
+                Ok(Event::Key(k)) => {
+                    if let Some(key) = Key::from_event(&k) {
+                        console.key(key);
+                    }
+                }
+                Ok(Event::Resize(..)) => {
+                    if terminal.autoresize().is_err() {
+                        break;
+                    }
+                    console.state.dirty = true;
+                }
+                Ok(Event::FocusGained) => console.state.dirty = true,
+                Ok(_) => {}
+                Err(_) => break,
+            },
+            Err(_) => break,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! The dialogs and menus the console can open over a view, with their own small state:
+//! focus (Cancel is focused first wherever something would change), the list position,
+//! and the text typed into a field. Only the model: `view/` draws them, `update` moves them.
+
+use crate::console::source::Request;
+use crate::wire::PlanView;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Modal {
+    Help {
+        scroll: usize,
+    },
+    /// Quit while an action is in flight? Focus 0 stays, 1 quits.
+    Quit {
+        focus: usize,
+    },
+    Switchover(SwitchoverDialog),
+    Confirm(Confirm),
+    ScriptPick(ScriptPick),
+    /// The output pane of a script run.
+    ScriptOutput {
+        run: u64,
+    },
+    Faults(FaultMenu),
+    Heal {
+        sel: usize,
+    },
+    Scenario {
+        sel: usize,
+    },
+    Report {
+        scroll: usize,
+    },
+}
+
+impl Modal {
+    /// Whether printable keys go into a text field.
+    pub fn wants_text(&self) -> bool {
+        matches!(self, Modal::Switchover(d) if d.needs_typing())
+    }
+}
+
+/// The switchover dialog: the plan, its pre-flight checks, Cancel focused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwitchoverDialog {
+    /// The pair or group as the operator selected it (what must be typed to force).
+    pub target: String,
+    /// `None` while the plan loads.
+    pub plan: Option<Result<PlanView, String>>,
+    /// 0: Cancel, 1: the switchover button.
+    pub focus: usize,
+    pub typed: String,
+    pub scroll: usize,
+}
+
+impl SwitchoverDialog {
+    pub fn new(target: String) -> SwitchoverDialog {
+        SwitchoverDialog {
+            target,
+            plan: None,
+            focus: 0,
+            typed: String::new(),
+            scroll: 0,
+        }
+    }
+
+    pub fn plan(&self) -> Option<&PlanView> {
+        self.plan.as_ref().and_then(|p| p.as_ref().ok())
+    }
+
+    /// The plan runs only when forced: the operator types the name.
+    pub fn needs_typing(&self) -> bool {
+        self.plan().is_some_and(|p| !p.allowed && p.needs_force && !p.blocked)
+    }
+
+    /// Whether the switchover button may be pressed now.
+    pub fn can_confirm(&self) -> bool {
+        match self.plan() {
+            Some(p) if p.blocked => false,
+            Some(p) if p.allowed => true,
+            Some(p) if p.needs_force => self.typed == self.target,
+            _ => false,
+        }
+    }
+
+    pub fn button(&self) -> &'static str {
+        if self.needs_typing() {
+            "FORCE switchover"
+        } else {
+            "Switch over"
+        }
+    }
+}
+
+/// A yes/no confirmation of one request (maintenance), Cancel focused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Confirm {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub button: String,
+    pub request: Request,
+    pub focus: usize,
+}
+
+/// Picking a script of the allow-list, then the host to run it on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptPick {
+    /// 0: the script; 1: the host.
+    pub step: usize,
+    pub script: usize,
+    pub host: usize,
+    /// The host to preselect (the selected host or the pair's primary host).
+    pub preferred: Option<String>,
+}
+
+/// The fault menu: the kind, then the target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultMenu {
+    pub kind: usize,
+    /// Loaded once a kind is chosen.
+    pub targets: Option<Vec<String>>,
+    pub target: usize,
+}

@@ -1,0 +1,367 @@
+//! The console's model: what is on screen and why. [`State`] holds the last data read from
+//! the source (snapshot, event log, drill status), the selection in every view, the open
+//! dialog, the actions in flight and the status line. [`State::sync`] pulls what changed
+//! from a [`Source`]; [`update`] turns one [`Msg`] into state changes and the [`Effect`]s
+//! the runtime must carry out. Nothing here touches the terminal.
+
+mod dialog;
+mod events;
+mod update;
+
+use std::collections::HashMap;
+
+pub use dialog::{Confirm, FaultMenu, Modal, ScriptPick, SwitchoverDialog};
+pub use events::{EventLog, SEVERITIES, severity_rank};
+pub use update::{Effect, Msg, key_msg, update};
+
+use super::source::{Accepted, Connection, DrillStatus, ReportView, Request, ScriptChoice, ScriptRunView, Source};
+use crate::wire::Snapshot;
+
+pub const VIEWS: [&str; 5] = ["Pairs", "Hosts", "Events", "Sites", "Drill"];
+pub const PAIRS: usize = 0;
+pub const HOSTS: usize = 1;
+pub const EVENTS: usize = 2;
+pub const SITES: usize = 3;
+pub const DRILL: usize = 4;
+
+/// One row of the Pairs view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairRow {
+    /// Index into `snapshot.groups`.
+    Group(usize),
+    /// Index into `snapshot.pairs`, and whether it is shown under its group.
+    Pair(usize, bool),
+}
+
+/// How the status line reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Progress,
+    Success,
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub level: Level,
+    pub text: String,
+}
+
+/// What an action in flight waits for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Flight {
+    Switchover { pair: String },
+    Script { run: u64 },
+    Maintenance,
+}
+
+/// An operator action accepted by the source and not finished yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InFlight {
+    pub what: String,
+    pub correlation: Option<String>,
+    pub started_ms: u64,
+    pub flight: Flight,
+}
+
+/// A compact state of a pair at one time, for its timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    Ok,
+    Degraded,
+    Down,
+    Maintenance,
+    Switching,
+    Unknown,
+}
+
+impl Mark {
+    pub fn of(p: &crate::wire::PairView) -> Mark {
+        if p.switchover.is_some() {
+            Mark::Switching
+        } else if p.maintenance {
+            Mark::Maintenance
+        } else {
+            match p.redundancy.as_str() {
+                "OK" => Mark::Ok,
+                "NO PRIMARY" | "SPLIT BRAIN" => Mark::Down,
+                "UNKNOWN" => Mark::Unknown,
+                _ => Mark::Degraded,
+            }
+        }
+    }
+    /// The glyph of the timeline: each state has its own shape, not only its colour.
+    pub fn glyph(self) -> char {
+        match self {
+            Mark::Ok => '█',
+            Mark::Degraded => '▄',
+            Mark::Down => '!',
+            Mark::Maintenance => 'M',
+            Mark::Switching => '»',
+            Mark::Unknown => '?',
+        }
+    }
+}
+
+pub struct State {
+    pub read_only: bool,
+    /// `name` or `name from address`.
+    pub operator: String,
+    pub connections: Vec<Connection>,
+    /// Wall clock for the header (set by the runtime, fixed in tests).
+    pub wall_clock: String,
+    pub snapshot: Snapshot,
+    pub drill: Option<DrillStatus>,
+    pub report: Option<ReportView>,
+    pub scenarios: Vec<(String, String)>,
+    pub fault_kinds: Vec<(String, String)>,
+    pub scripts: Vec<ScriptChoice>,
+    pub view: usize,
+    pub rows: Vec<PairRow>,
+    pub pair_sel: usize,
+    pub host_sel: usize,
+    pub site_scroll: usize,
+    pub drill_sel: usize,
+    /// The pair whose detail is open.
+    pub detail: Option<String>,
+    pub log: EventLog,
+    pub modal: Option<Modal>,
+    pub status: Option<Status>,
+    pub inflight: Vec<InFlight>,
+    /// The script run shown in the output pane, as far as it has gone.
+    pub script_view: Option<ScriptRunView>,
+    /// Per pair: (time, state) at each change.
+    pub history: HashMap<String, Vec<(u64, Mark)>>,
+    /// Set when the screen must be drawn again.
+    pub dirty: bool,
+    /// The source revision last read.
+    revision: Option<u64>,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(read_only: bool, operator: String) -> State {
+        State {
+            read_only,
+            operator,
+            connections: Vec::new(),
+            wall_clock: String::new(),
+            snapshot: Snapshot::default(),
+            drill: None,
+            report: None,
+            scenarios: Vec::new(),
+            fault_kinds: Vec::new(),
+            scripts: Vec::new(),
+            view: PAIRS,
+            rows: Vec::new(),
+            pair_sel: 0,
+            host_sel: 0,
+            site_scroll: 0,
+            drill_sel: 0,
+            detail: None,
+            log: EventLog::new(),
+            modal: None,
+            status: None,
+            inflight: Vec::new(),
+            script_view: None,
+            history: HashMap::new(),
+            dirty: true,
+            revision: None,
+            quit: false,
+        }
+    }
+
+    /// Virtual (drill) or wall time of the data, in ms.
+    pub fn now_ms(&self) -> u64 {
+        self.snapshot.t_ms
+    }
+
+    pub fn is_drill(&self) -> bool {
+        self.drill.is_some()
+    }
+
+    /// Reads what changed from the source. Returns whether anything did.
+    pub fn sync(&mut self, src: &dyn Source) -> bool {
+        let rev = src.revision();
+        let script_open = matches!(self.modal, Some(Modal::ScriptOutput { .. }));
+        if self.revision == Some(rev) && !script_open {
+            return false;
+        }
+        self.revision = Some(rev);
+        let mut changed = false;
+        let conns = src.connections();
+        if conns != self.connections {
+            self.connections = conns;
+            changed = true;
+        }
+        let drill = src.drill_status();
+        if drill != self.drill {
+            // A new drill (scenario started) starts a new log.
+            if let (Some(old), Some(new)) = (&self.drill, &drill)
+                && (new.now_ms < old.now_ms
+                    || new.scenario.as_ref().map(|s| &s.0) != old.scenario.as_ref().map(|s| &s.0))
+            {
+                self.log.clear();
+                self.history.clear();
+                self.inflight.clear();
+                self.report = None;
+            }
+            self.drill = drill;
+            changed = true;
+        }
+        if self.scenarios.is_empty() {
+            self.scenarios = src.scenarios();
+            self.fault_kinds = src.fault_kinds();
+        }
+        let snap = src.snapshot();
+        if *snap != self.snapshot {
+            let topo_changed = snap.pairs.len() != self.snapshot.pairs.len() || snap.groups != self.snapshot.groups;
+            self.snapshot = snap.clone();
+            if topo_changed || self.rows.is_empty() {
+                self.rebuild_rows();
+                self.scripts = src.scripts();
+            }
+            self.record_history();
+            changed = true;
+        }
+        let n = src.event_count();
+        if n > self.log.all.len() {
+            let mut recs = Vec::with_capacity(n - self.log.all.len());
+            src.events_from(self.log.all.len(), &mut recs);
+            let from = self.log.all.len();
+            self.log.push(recs);
+            self.track_flights(from);
+            changed = true;
+        }
+        let report = src.report();
+        if report.is_some() && self.report.is_none() {
+            self.report = report;
+            self.modal = Some(Modal::Report { scroll: 0 });
+            changed = true;
+        }
+        if let Some(Modal::ScriptOutput { run }) = &self.modal {
+            let v = src.script_run(*run);
+            if v != self.script_view {
+                self.script_view = v;
+                changed = true;
+            }
+        }
+        self.dirty |= changed;
+        changed
+    }
+
+    fn rebuild_rows(&mut self) {
+        let s = &self.snapshot;
+        let mut rows = Vec::with_capacity(s.pairs.len() + s.groups.len());
+        let mut seen_group = vec![false; s.groups.len()];
+        for (i, p) in s.pairs.iter().enumerate() {
+            match p.group.as_ref().and_then(|g| s.groups.iter().position(|x| &x.id == g)) {
+                None => rows.push(PairRow::Pair(i, false)),
+                Some(g) if !seen_group[g] => {
+                    seen_group[g] = true;
+                    rows.push(PairRow::Group(g));
+                    for m in &s.groups[g].members {
+                        if let Some(pi) = s.pairs.iter().position(|x| &x.id == m) {
+                            rows.push(PairRow::Pair(pi, true));
+                        }
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        self.rows = rows;
+        self.pair_sel = self.pair_sel.min(self.rows.len().saturating_sub(1));
+    }
+
+    fn record_history(&mut self) {
+        let t = self.snapshot.t_ms;
+        for p in &self.snapshot.pairs {
+            let m = Mark::of(p);
+            let h = self.history.entry(p.id.clone()).or_default();
+            if h.last().is_none_or(|(_, last)| *last != m) {
+                h.push((t, m));
+            }
+        }
+    }
+
+    /// The id of the selected pair or group (what `s` switches over).
+    pub fn selected_target(&self) -> Option<String> {
+        match self.rows.get(self.pair_sel)? {
+            PairRow::Group(g) => Some(self.snapshot.groups.get(*g)?.id.clone()),
+            PairRow::Pair(p, _) => Some(self.snapshot.pairs.get(*p)?.id.clone()),
+        }
+    }
+
+    /// The selected pair (the leader for a group row).
+    pub fn selected_pair(&self) -> Option<&crate::wire::PairView> {
+        match self.rows.get(self.pair_sel)? {
+            PairRow::Group(g) => {
+                let leader = &self.snapshot.groups.get(*g)?.leader;
+                self.snapshot.pairs.iter().find(|p| &p.id == leader)
+            }
+            PairRow::Pair(p, _) => self.snapshot.pairs.get(*p),
+        }
+    }
+
+    /// Notes an accepted request as in flight.
+    pub fn start_flight(&mut self, req: &Request, acc: &Accepted) {
+        let flight = match req {
+            Request::Switchover { target, .. } => Flight::Switchover { pair: target.clone() },
+            Request::RunScript { .. } => match acc.run {
+                Some(run) => Flight::Script { run },
+                None => return,
+            },
+            Request::Maintenance { .. } => Flight::Maintenance,
+        };
+        self.inflight.push(InFlight {
+            what: req.describe(),
+            correlation: acc.correlation.clone(),
+            started_ms: self.now_ms(),
+            flight,
+        });
+        self.status = Some(Status {
+            level: Level::Progress,
+            text: format!("{}: {}", req.describe(), acc.message),
+        });
+    }
+
+    /// Finishes flights whose closing event arrived among the records from `from` on.
+    fn track_flights(&mut self, from: usize) {
+        for i in from..self.log.all.len() {
+            let e = &self.log.all[i];
+            let Some(pos) = self
+                .inflight
+                .iter()
+                .position(|f| f.correlation.is_some() && f.correlation == e.correlation)
+            else {
+                continue;
+            };
+            let f = &self.inflight[pos];
+            let outcome = match (&f.flight, e.id.as_str()) {
+                (Flight::Switchover { .. }, "HC-1102") => Some(true),
+                (Flight::Switchover { .. }, "HC-1103" | "HC-1104") => Some(false),
+                (Flight::Script { .. }, "HC-1301") => Some(true),
+                (Flight::Script { .. }, "HC-1302" | "HC-1303") => Some(false),
+                (Flight::Maintenance, "HC-1600" | "HC-1601") => Some(true),
+                _ => None,
+            };
+            if let Some(ok) = outcome {
+                let took = crate::engine::Span(e.t_ms.saturating_sub(f.started_ms));
+                let mut text = match (&f.flight, ok) {
+                    (_, false) => format!("{} FAILED after {took}: {}", f.what, e.message),
+                    (Flight::Switchover { .. }, true) => format!("{} completed in {took}", f.what),
+                    (_, true) => format!("{} done in {took}", f.what),
+                };
+                if let Some(c) = &f.correlation {
+                    text.push_str(&format!(" [{c}]"));
+                }
+                self.status = Some(Status {
+                    level: if ok { Level::Success } else { Level::Error },
+                    text,
+                });
+                self.inflight.remove(pos);
+            }
+        }
+    }
+}

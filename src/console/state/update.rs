@@ -1,0 +1,505 @@
+//! `update(&mut State, Msg) -> Vec<Effect>`: the console's logic in one place. Keys arrive
+//! as actions (see `keys.rs`), results of effects come back as messages; nothing here
+//! blocks or talks to the source directly, which is what makes key scripts testable.
+
+use super::{
+    Confirm, DRILL, EVENTS, FaultMenu, HOSTS, Level, Modal, PAIRS, SITES, ScriptPick, State, Status, SwitchoverDialog,
+    VIEWS,
+};
+use crate::console::keys::{self, Action, Key, Lookup, Scope, VIEW_SCOPES};
+use crate::console::source::{Accepted, Clock, DrillOp, Request};
+use crate::wire::PlanView;
+
+/// What happened: a key, or the result of an effect.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Msg {
+    Key(Action),
+    /// A dangerous key in read-only mode.
+    Refused(&'static str),
+    Type(char),
+    Backspace,
+    /// Enter or Esc in the filter prompt.
+    FilterDone(bool),
+    PlanLoaded(String, Result<PlanView, String>),
+    Requested(Request, Result<Accepted, String>),
+    DrillDone(Result<String, String>),
+    FaultTargets(Vec<String>),
+    Resize,
+}
+
+/// What the runtime must do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    LoadPlan(String),
+    Request { req: Request, force: bool },
+    Drill(DrillOp),
+    LoadFaultTargets(String),
+    Redraw,
+    Quit,
+}
+
+/// The message a key means in the current state, if any.
+pub fn key_msg(state: &State, key: Key) -> Option<Msg> {
+    if state.log.editing {
+        return match key {
+            Key::Enter => Some(Msg::FilterDone(true)),
+            Key::Esc => Some(Msg::FilterDone(false)),
+            Key::Backspace => Some(Msg::Backspace),
+            Key::Char(c) => Some(Msg::Type(c)),
+            _ => None,
+        };
+    }
+    if let Some(m) = &state.modal {
+        if m.wants_text() {
+            match key {
+                Key::Char(c) => return Some(Msg::Type(c)),
+                Key::Backspace => return Some(Msg::Backspace),
+                _ => {}
+            }
+        }
+        match (m, key) {
+            (Modal::Help { .. } | Modal::Report { .. } | Modal::ScriptOutput { .. }, Key::Char('q' | '?')) => {
+                return Some(Msg::Key(Action::Back));
+            }
+            (Modal::Quit { .. }, Key::Char('q' | 'y')) => return Some(Msg::Key(Action::Quit)),
+            (_, Key::Ctrl('c')) => return Some(Msg::Key(Action::Quit)),
+            _ => {}
+        }
+        return match keys::lookup(Scope::Dialog, key, state.read_only) {
+            Lookup::Do(a) => Some(Msg::Key(a)),
+            _ => None,
+        };
+    }
+    let scope = if state.detail.is_some() {
+        Scope::Pairs
+    } else {
+        VIEW_SCOPES[state.view.min(VIEW_SCOPES.len() - 1)]
+    };
+    match keys::lookup(scope, key, state.read_only) {
+        Lookup::Do(a) => Some(Msg::Key(a)),
+        Lookup::Refused(label) => Some(Msg::Refused(label)),
+        Lookup::Nothing => None,
+    }
+}
+
+fn status(state: &mut State, level: Level, text: impl Into<String>) {
+    state.status = Some(Status {
+        level,
+        text: text.into(),
+    });
+}
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    state.dirty = true;
+    match msg {
+        Msg::Key(a) if state.modal.is_some() => modal_key(state, a),
+        Msg::Key(a) => view_key(state, a),
+        Msg::Refused(label) => {
+            status(state, Level::Error, format!("read-only: `{label}` is not available"));
+            vec![]
+        }
+        Msg::Type(c) => {
+            if state.log.editing {
+                state.log.filter.push(c);
+                state.log.refilter();
+            } else if let Some(Modal::Switchover(d)) = &mut state.modal {
+                d.typed.push(c);
+            }
+            vec![]
+        }
+        Msg::Backspace => {
+            if state.log.editing {
+                state.log.filter.pop();
+                state.log.refilter();
+            } else if let Some(Modal::Switchover(d)) = &mut state.modal {
+                d.typed.pop();
+            }
+            vec![]
+        }
+        Msg::FilterDone(keep) => {
+            state.log.editing = false;
+            if !keep {
+                state.log.filter.clear();
+                state.log.refilter();
+            }
+            vec![]
+        }
+        Msg::PlanLoaded(target, plan) => {
+            if let Some(Modal::Switchover(d)) = &mut state.modal
+                && d.target == target
+            {
+                d.plan = Some(plan);
+            }
+            vec![]
+        }
+        Msg::Requested(req, result) => {
+            match result {
+                Ok(acc) => {
+                    state.start_flight(&req, &acc);
+                    if let Some(run) = acc.run {
+                        state.script_view = None;
+                        state.modal = Some(Modal::ScriptOutput { run });
+                    }
+                }
+                Err(e) => status(state, Level::Error, format!("{} refused: {e}", req.describe())),
+            }
+            vec![]
+        }
+        Msg::DrillDone(r) => {
+            match r {
+                Ok(m) => status(state, Level::Info, format!("drill: {m}")),
+                Err(e) => status(state, Level::Error, format!("drill: {e}")),
+            }
+            vec![]
+        }
+        Msg::FaultTargets(t) => {
+            if let Some(Modal::Faults(f)) = &mut state.modal {
+                f.targets = Some(t);
+                f.target = 0;
+            }
+            vec![]
+        }
+        Msg::Resize => vec![Effect::Redraw],
+    }
+}
+
+fn move_sel(sel: &mut usize, len: usize, a: Action, page: usize) {
+    let last = len.saturating_sub(1);
+    *sel = match a {
+        Action::Up => sel.saturating_sub(1),
+        Action::Down => (*sel + 1).min(last),
+        Action::PageUp => sel.saturating_sub(page),
+        Action::PageDown => (*sel + page).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => *sel,
+    };
+}
+
+const PAGE: usize = 10;
+
+fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
+    match a {
+        Action::Quit => {
+            if state.inflight.is_empty() {
+                state.quit = true;
+                return vec![Effect::Quit];
+            }
+            state.modal = Some(Modal::Quit { focus: 0 });
+        }
+        Action::Help => state.modal = Some(Modal::Help { scroll: 0 }),
+        Action::NextView | Action::PrevView | Action::View(_) => {
+            let n = VIEWS.len();
+            state.view = match a {
+                Action::NextView => (state.view + 1) % n,
+                Action::PrevView => (state.view + n - 1) % n,
+                Action::View(i) => i.min(n - 1),
+                _ => state.view,
+            };
+            state.detail = None;
+        }
+        Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
+            match state.view {
+                _ if state.detail.is_some() => {}
+                PAIRS => move_sel(&mut state.pair_sel, state.rows.len(), a, PAGE),
+                HOSTS => move_sel(&mut state.host_sel, state.snapshot.hosts.len(), a, PAGE),
+                EVENTS => match a {
+                    Action::Up => state.log.scroll(-1),
+                    Action::Down => state.log.scroll(1),
+                    Action::PageUp => state.log.scroll(-(PAGE as isize)),
+                    Action::PageDown => state.log.scroll(PAGE as isize),
+                    Action::Top => state.log.scroll(-(state.log.shown.len() as isize)),
+                    _ => state.log.set_follow(true),
+                },
+                SITES => move_sel(&mut state.site_scroll, 200, a, PAGE),
+                DRILL => move_sel(
+                    &mut state.drill_sel,
+                    state.drill.as_ref().map_or(0, |d| d.faults.len()),
+                    a,
+                    PAGE,
+                ),
+                _ => {}
+            }
+        }
+        Action::Open | Action::Right if state.view == PAIRS => {
+            state.detail = state.selected_pair().map(|p| p.id.clone());
+        }
+        Action::Back if state.detail.take().is_none() && state.view == EVENTS => {
+            state.log.correlation = None;
+            state.log.filter.clear();
+            state.log.min_severity = 0;
+            state.log.refilter();
+        }
+        Action::Switchover => {
+            let target = if state.detail.is_some() {
+                state.detail.clone()
+            } else {
+                state.selected_target()
+            };
+            if let Some(t) = target {
+                state.modal = Some(Modal::Switchover(SwitchoverDialog::new(t.clone())));
+                return vec![Effect::LoadPlan(t)];
+            }
+        }
+        Action::Maintenance => {
+            let pair = match &state.detail {
+                Some(d) => state.snapshot.pairs.iter().find(|p| &p.id == d),
+                None => state.selected_pair(),
+            };
+            if let Some(p) = pair {
+                let on = !p.maintenance;
+                state.modal = Some(Modal::Confirm(Confirm {
+                    title: format!("Maintenance {} for {}", if on { "ON" } else { "OFF" }, p.id),
+                    lines: if on {
+                        vec![
+                            format!("Pair {} goes into maintenance:", p.id),
+                            "no automatic switchover or restart action on it".into(),
+                            "until maintenance is turned off again.".into(),
+                        ]
+                    } else {
+                        vec![
+                            format!("Pair {} leaves maintenance:", p.id),
+                            "automatic actions resume.".into(),
+                        ]
+                    },
+                    button: format!("Maintenance {}", if on { "on" } else { "off" }),
+                    request: Request::Maintenance { pair: p.id.clone(), on },
+                    focus: 0,
+                }));
+            }
+        }
+        Action::RunScript => {
+            if state.scripts.is_empty() {
+                status(state, Level::Error, "no script in the allow-list");
+                return vec![];
+            }
+            let preferred = match state.view {
+                HOSTS => state.snapshot.hosts.get(state.host_sel).map(|h| h.id.clone()),
+                _ => state.selected_pair().map(|p| p.primary.host.clone()),
+            };
+            state.modal = Some(Modal::ScriptPick(ScriptPick {
+                step: 0,
+                script: 0,
+                host: 0,
+                preferred,
+            }));
+        }
+        Action::Filter => {
+            state.view = EVENTS;
+            state.log.editing = true;
+        }
+        Action::Follow => state.log.set_follow(!state.log.follow),
+        Action::Severity => {
+            state.log.min_severity = (state.log.min_severity + 1) % 4;
+            state.log.refilter();
+        }
+        Action::NextIncident | Action::PrevIncident if !state.log.jump_incident(a == Action::NextIncident) => {
+            status(state, Level::Info, "no further incident in that direction");
+        }
+        Action::Correlation => {
+            state.log.correlation = match state.log.correlation.take() {
+                Some(_) => None,
+                None => state.log.selected().and_then(|e| e.correlation.clone()),
+            };
+            state.log.refilter();
+        }
+        Action::InjectFault | Action::Heal | Action::Pause | Action::Speed | Action::PlayScenario
+            if !state.is_drill() =>
+        {
+            status(state, Level::Error, "drill controls exist only in a drill");
+        }
+        Action::InjectFault => {
+            state.modal = Some(Modal::Faults(FaultMenu {
+                kind: 0,
+                targets: None,
+                target: 0,
+            }))
+        }
+        Action::Heal => state.modal = Some(Modal::Heal { sel: 0 }),
+        Action::Pause | Action::Speed => {
+            let d = state.drill.as_ref().expect("checked above");
+            let clock = if a == Action::Pause {
+                Clock {
+                    paused: !d.paused,
+                    speed: d.speed,
+                }
+            } else {
+                let speeds = [1.0, 10.0, 60.0];
+                let next = speeds.iter().copied().find(|s| *s > d.speed + 0.001).unwrap_or(1.0);
+                Clock {
+                    paused: d.paused,
+                    speed: next,
+                }
+            };
+            return vec![Effect::Drill(DrillOp::SetClock(clock))];
+        }
+        Action::PlayScenario => state.modal = Some(Modal::Scenario { sel: 0 }),
+        Action::Report | Action::Open if state.view == DRILL => {
+            if state.report.is_some() {
+                state.modal = Some(Modal::Report { scroll: 0 });
+            } else {
+                status(state, Level::Info, "no report yet: play a scenario to its end (p)");
+            }
+        }
+        Action::Redraw => return vec![Effect::Redraw],
+        _ => {}
+    }
+    vec![]
+}
+
+fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
+    let Some(modal) = state.modal.as_mut() else {
+        return vec![];
+    };
+    let close = matches!(a, Action::Back);
+    let mut effects = Vec::new();
+    let mut keep = !close;
+    match modal {
+        Modal::Help { scroll } | Modal::Report { scroll } => {
+            move_sel(scroll, 500, a, PAGE);
+            keep &= a != Action::Open;
+        }
+        Modal::ScriptOutput { .. } => keep &= a != Action::Open,
+        Modal::Quit { focus } => match a {
+            Action::Left | Action::Right => *focus = 1 - *focus,
+            Action::Quit => {
+                state.quit = true;
+                return vec![Effect::Quit];
+            }
+            Action::Open if *focus == 1 => {
+                state.quit = true;
+                return vec![Effect::Quit];
+            }
+            Action::Open => keep = false,
+            _ => {}
+        },
+        Modal::Switchover(d) => match a {
+            Action::Left | Action::Right => d.focus = 1 - d.focus,
+            Action::Up => d.scroll = d.scroll.saturating_sub(1),
+            Action::Down => d.scroll += 1,
+            Action::Open if d.focus == 0 => keep = false,
+            Action::Open => {
+                if d.can_confirm() {
+                    let force = d.needs_typing();
+                    effects.push(Effect::Request {
+                        req: Request::Switchover {
+                            target: d.target.clone(),
+                            to: None,
+                        },
+                        force,
+                    });
+                    keep = false;
+                } else if d.needs_typing() {
+                    let t = d.target.clone();
+                    status(state, Level::Error, format!("type `{t}` to force this switchover"));
+                    return vec![];
+                } else {
+                    status(state, Level::Error, "this switchover cannot run now: see the checks");
+                    return vec![];
+                }
+            }
+            _ => {}
+        },
+        Modal::Confirm(c) => match a {
+            Action::Left | Action::Right => c.focus = 1 - c.focus,
+            Action::Open if c.focus == 1 => {
+                effects.push(Effect::Request {
+                    req: c.request.clone(),
+                    force: false,
+                });
+                keep = false;
+            }
+            Action::Open => keep = false,
+            _ => {}
+        },
+        Modal::ScriptPick(p) => {
+            let scripts = &state.scripts;
+            match (a, p.step) {
+                (Action::Back, 1) => {
+                    p.step = 0;
+                    keep = true;
+                }
+                (Action::Open, 0) => {
+                    p.step = 1;
+                    let hosts = scripts.get(p.script).map(|s| s.hosts.clone()).unwrap_or_default();
+                    p.host = p
+                        .preferred
+                        .as_ref()
+                        .and_then(|h| hosts.iter().position(|x| x == h))
+                        .unwrap_or(0);
+                }
+                (Action::Open, _) => {
+                    if let Some(s) = scripts.get(p.script)
+                        && let Some(h) = s.hosts.get(p.host)
+                    {
+                        effects.push(Effect::Request {
+                            req: Request::RunScript {
+                                script: s.id.clone(),
+                                host: h.clone(),
+                            },
+                            force: false,
+                        });
+                    }
+                    keep = false;
+                }
+                (_, 0) => move_sel(&mut p.script, scripts.len(), a, PAGE),
+                (_, _) => {
+                    let n = scripts.get(p.script).map_or(0, |s| s.hosts.len());
+                    move_sel(&mut p.host, n, a, PAGE);
+                }
+            }
+        }
+        Modal::Faults(f) => match (a, &f.targets) {
+            (Action::Back, Some(_)) => {
+                f.targets = None;
+                keep = true;
+            }
+            (Action::Open, None) => {
+                if let Some((kind, _)) = state.fault_kinds.get(f.kind) {
+                    effects.push(Effect::LoadFaultTargets(kind.clone()));
+                }
+            }
+            (Action::Open, Some(t)) => {
+                if let Some(target) = t.get(f.target) {
+                    effects.push(Effect::Drill(DrillOp::Inject(target.clone())));
+                }
+                keep = false;
+            }
+            (_, None) => move_sel(&mut f.kind, state.fault_kinds.len(), a, PAGE),
+            (_, Some(t)) => move_sel(&mut f.target, t.len(), a, PAGE),
+        },
+        Modal::Heal { sel } => {
+            let faults: Vec<u32> = state
+                .drill
+                .as_ref()
+                .map_or(vec![], |d| d.faults.iter().map(|f| f.0).collect());
+            match a {
+                Action::Open => {
+                    effects.push(Effect::Drill(match faults.get(*sel) {
+                        Some(id) => DrillOp::Heal(*id),
+                        None => DrillOp::HealAll,
+                    }));
+                    keep = false;
+                }
+                _ => move_sel(sel, faults.len() + 1, a, PAGE),
+            }
+        }
+        Modal::Scenario { sel } => match a {
+            Action::Open => {
+                let name = if *sel == 0 {
+                    None
+                } else {
+                    state.scenarios.get(*sel - 1).map(|s| s.0.clone())
+                };
+                effects.push(Effect::Drill(DrillOp::Play(name)));
+                state.view = DRILL;
+                keep = false;
+            }
+            _ => move_sel(sel, state.scenarios.len() + 1, a, PAGE),
+        },
+    }
+    if !keep {
+        state.modal = None;
+    }
+    effects
+}

@@ -1,0 +1,135 @@
+//! The Events view: the live tail of the event log with follow or pause, scrollback, the
+//! `/` text filter, a minimum severity, one correlation id, and the catalog ids operators
+//! know. Severity reads as a tag (`WARN`, `ALRM`, `CRIT`), not only as a colour.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+
+use super::{fit, select, severity, span, window};
+use crate::console::state::{SEVERITIES, State};
+use crate::console::theme::{Role, Theme};
+use crate::engine::Time;
+
+pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let log = &state.log;
+    let w = area.width as usize;
+    let mut bar = vec![if log.follow {
+        span("[FOLLOW ▼] ", theme, Role::Ok)
+    } else {
+        span("[PAUSED ‖] ", theme, Role::Warn)
+    }];
+    if !log.filter.is_empty() || log.editing {
+        bar.push(span("filter /", theme, Role::Key));
+        bar.push(span(
+            format!("{}{} ", log.filter, if log.editing { "_" } else { "" }),
+            theme,
+            Role::Input,
+        ));
+    }
+    if log.min_severity > 0 {
+        bar.push(span(
+            format!("severity ≥ {} ", SEVERITIES[log.min_severity]),
+            theme,
+            Role::Warn,
+        ));
+    }
+    if let Some(c) = &log.correlation {
+        bar.push(span(format!("incident {c} "), theme, Role::Warn));
+    }
+    bar.push(span(
+        format!("{} of {} events", log.shown.len(), log.all.len()),
+        theme,
+        Role::Dim,
+    ));
+    let src_w = if w >= 110 { 28 } else { 0 };
+    let corr_w = if w >= 96 { 10 } else { 0 };
+    let mut head = vec![
+        span(fit("  TIME", 13), theme, Role::Title),
+        span(fit("SEV", 5), theme, Role::Title),
+        span(fit("ID", 9), theme, Role::Title),
+    ];
+    if src_w > 0 {
+        head.push(span(fit("SOURCE", src_w), theme, Role::Title));
+    }
+    if corr_w > 0 {
+        head.push(span(fit("INCIDENT", corr_w), theme, Role::Title));
+    }
+    head.push(span("MESSAGE", theme, Role::Title));
+    let mut out = vec![Line::from(bar), Line::from(head)];
+    // Scrolled back: the last two lines show the selected event in full.
+    let detail = if log.follow { None } else { log.selected() };
+    let h = (area.height as usize).saturating_sub(2 + if detail.is_some() { 2 } else { 0 });
+    let first = if log.follow {
+        log.shown.len().saturating_sub(h)
+    } else {
+        window(log.sel, log.shown.len(), h)
+    };
+    let msg_w = w.saturating_sub(13 + 5 + 9 + src_w + corr_w);
+    for (pos, &i) in log.shown.iter().enumerate().skip(first).take(h) {
+        let e = &log.all[i];
+        let selected = pos == log.sel && !log.follow;
+        let (tag, role) = severity(&e.severity);
+        let t = Time(e.t_ms).to_string();
+        let mut spans = vec![
+            span(
+                format!("{}{}", if selected { "▶" } else { " " }, fit(&t, 12)),
+                theme,
+                Role::Dim,
+            ),
+            span(fit(tag, 5), theme, role),
+            span(fit(&e.id, 9), theme, Role::Key),
+        ];
+        if src_w > 0 {
+            spans.push(span(fit(&e.source, src_w), theme, Role::Text));
+        }
+        let corr = e.correlation.clone().unwrap_or_default();
+        if corr_w > 0 {
+            spans.push(span(fit(&corr, corr_w), theme, Role::Dim));
+            spans.push(span(fit(&e.message, msg_w), theme, Role::Text));
+        } else {
+            let m = if corr.is_empty() {
+                e.message.clone()
+            } else {
+                format!("{} [{corr}]", e.message)
+            };
+            spans.push(span(fit(&m, msg_w), theme, Role::Text));
+        }
+        out.push(select(spans, selected, theme));
+    }
+    if log.shown.is_empty() {
+        out.push(Line::from(span(
+            if log.all.is_empty() {
+                "no events yet"
+            } else {
+                "no event matches the filters (Esc clears them)"
+            },
+            theme,
+            Role::Dim,
+        )));
+    }
+    if let Some(e) = detail {
+        while out.len() < h + 2 {
+            out.push(Line::raw(""));
+        }
+        out.push(Line::from(vec![
+            span(format!("▶ {} {} ", e.id, e.severity), theme, Role::Key),
+            span(
+                format!(
+                    "from {} about {}{}",
+                    e.source,
+                    e.subject,
+                    e.correlation
+                        .as_deref()
+                        .map(|c| format!(" · incident {c}"))
+                        .unwrap_or_default()
+                ),
+                theme,
+                Role::Dim,
+            ),
+        ]));
+        out.push(Line::from(span(format!("  {}", e.message), theme, Role::Text)));
+    }
+    f.render_widget(Paragraph::new(out), area);
+}

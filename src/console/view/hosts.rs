@@ -1,0 +1,110 @@
+//! The Hosts view: per host its agent connection (and when it was last heard), its NICs up
+//! or down, and under it every application with its status and mode.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+
+use super::{age, fit, marker, select, span, window};
+use crate::console::state::State;
+use crate::console::theme::{Role, Theme};
+
+pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let w = area.width as usize;
+    let hosts = &state.snapshot.hosts;
+    let lost = hosts.iter().filter(|h| h.agent != "connected").count();
+    let mut out = vec![if lost == 0 {
+        Line::from(span(
+            format!("{} hosts: every agent connected", hosts.len()),
+            theme,
+            Role::Ok,
+        ))
+    } else {
+        Line::from(span(
+            format!("[!] {lost} of {} agents LOST", hosts.len()),
+            theme,
+            Role::Alarm,
+        ))
+    }];
+    // Each host takes 1 + its apps lines; keep the selected host on screen.
+    let mut starts = Vec::with_capacity(hosts.len());
+    let mut n = 0;
+    for h in hosts {
+        starts.push(n);
+        n += 1 + h.apps.len();
+    }
+    let h = (area.height as usize).saturating_sub(1);
+    let sel_line = starts.get(state.host_sel).copied().unwrap_or(0);
+    let first = window(sel_line, n, h);
+    let mut line = 0;
+    for (i, host) in hosts.iter().enumerate() {
+        if line + 1 + host.apps.len() <= first {
+            line += 1 + host.apps.len();
+            continue;
+        }
+        if out.len() > h {
+            break;
+        }
+        let selected = i == state.host_sel;
+        let (agent, role) = if host.agent == "connected" {
+            ("agent connected".to_string(), Role::Ok)
+        } else {
+            (
+                format!(
+                    "[!] agent LOST{}",
+                    host.last_heard_age_ms
+                        .map(|a| format!(" {} ago", age(a)))
+                        .unwrap_or_default()
+                ),
+                Role::Alarm,
+            )
+        };
+        let mut spans = vec![
+            marker(selected, theme),
+            span(fit(&host.id, 11), theme, Role::Title),
+            span(fit(&host.site, 6), theme, Role::Dim),
+            span(fit(&agent, 24), theme, role),
+        ];
+        for nic in &host.nics {
+            let (t, r) = match nic.state.as_str() {
+                "up" => (format!("{} up ", nic.name), Role::Ok),
+                "down" => (format!("[!] {} DOWN ", nic.name), Role::Alarm),
+                _ => (format!("{} ? ", nic.name), Role::Warn),
+            };
+            spans.push(span(t, theme, r));
+        }
+        let l = select(spans, selected, theme);
+        if line >= first {
+            out.push(l);
+        }
+        line += 1;
+        for a in &host.apps {
+            if line >= first && out.len() <= h {
+                let (st, r) = match a.status.as_str() {
+                    "up" => ("up".to_string(), Role::Ok),
+                    "unknown" => ("? unknown".to_string(), Role::Warn),
+                    other => (format!("[!] {}", other.to_uppercase()), Role::Alarm),
+                };
+                let mode = match a.mode.as_str() {
+                    "primary" => "PRIMARY",
+                    "backup" => "backup",
+                    _ => "-",
+                };
+                out.push(Line::from(vec![
+                    span(format!("    {}", fit(&a.id, 14)), theme, Role::Text),
+                    span(fit(&a.kind, 17), theme, Role::Dim),
+                    span(fit(&st, 14), theme, r),
+                    span(
+                        fit(mode, 9),
+                        theme,
+                        if mode == "PRIMARY" { Role::Title } else { Role::Text },
+                    ),
+                    span(fit(&a.detail, w.saturating_sub(58)), theme, Role::Dim),
+                ]));
+            }
+            line += 1;
+        }
+    }
+    f.render_widget(Paragraph::new(out), area);
+}

@@ -1,0 +1,205 @@
+//! Drawing: one function per view or dialog, all pure functions of the [`State`] and the
+//! [`Theme`]. This file lays out the screen (header, tabs, body, status line, key bar),
+//! picks the body and the dialog on top, and holds the small helpers every view uses.
+//! Every width is computed with saturating arithmetic, so any size from 1x1 up draws.
+
+mod chrome;
+mod detail;
+mod dialogs;
+mod drill;
+mod events;
+mod help;
+mod hosts;
+mod pairs;
+mod report;
+mod sites;
+mod switchover;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::state::{DRILL, EVENTS, HOSTS, Modal, PAIRS, SITES, State};
+use super::theme::{Role, Theme};
+
+/// Draws the whole console.
+pub fn draw(f: &mut Frame, state: &State, theme: &Theme) {
+    let area = f.area();
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    if area.width < 30 || area.height < 8 {
+        chrome::tiny(f, area, state, theme);
+        return;
+    }
+    let header = Rect { height: 2, ..area };
+    let tabs = row(area, 2);
+    let keybar = row(area, area.height - 1);
+    let status = row(area, area.height - 2);
+    let body = Rect {
+        x: area.x,
+        y: area.y + 3,
+        width: area.width,
+        height: area.height.saturating_sub(5),
+    };
+    chrome::header(f, header, state, theme);
+    chrome::tabs(f, tabs, state, theme);
+    match (state.view, &state.detail) {
+        (_, Some(pair)) => detail::draw(f, body, state, theme, pair),
+        (PAIRS, _) => pairs::draw(f, body, state, theme),
+        (HOSTS, _) => hosts::draw(f, body, state, theme),
+        (EVENTS, _) => events::draw(f, body, state, theme),
+        (SITES, _) => sites::draw(f, body, state, theme),
+        (DRILL, _) => drill::draw(f, body, state, theme),
+        _ => {}
+    }
+    chrome::status(f, status, state, theme);
+    chrome::keybar(f, keybar, state, theme);
+    // Dialogs leave the header (banner, clock) and the key bar visible.
+    let area = Rect {
+        y: area.y + 2,
+        height: area.height.saturating_sub(3),
+        ..area
+    };
+    if let Some(m) = &state.modal {
+        match m {
+            Modal::Help { scroll } => help::draw(f, area, state, theme, *scroll),
+            Modal::Switchover(d) => switchover::draw(f, area, state, theme, d),
+            Modal::Report { scroll } => report::draw(f, area, state, theme, *scroll),
+            other => dialogs::draw(f, area, state, theme, other),
+        }
+    }
+}
+
+/// The one-line rect at `y` (relative to `area`), clipped to it.
+pub(crate) fn row(area: Rect, y: u16) -> Rect {
+    Rect {
+        x: area.x,
+        y: area.y.saturating_add(y.min(area.height.saturating_sub(1))),
+        width: area.width,
+        height: u16::from(area.height > y),
+    }
+}
+
+/// `s` cut or padded to exactly `w` columns (an ellipsis marks a cut).
+pub(crate) fn fit(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        let mut out = String::with_capacity(w);
+        out.push_str(s);
+        out.extend(std::iter::repeat_n(' ', w - n));
+        out
+    } else if w == 0 {
+        String::new()
+    } else {
+        let mut out: String = s.chars().take(w - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+pub(crate) fn span(s: impl Into<String>, theme: &Theme, role: Role) -> Span<'static> {
+    Span::styled(s.into(), theme.get(role))
+}
+
+/// A centred box of at most `w` x `h` inside `area`, cleared, with a titled border.
+pub(crate) fn dialog_box(f: &mut Frame, area: Rect, w: u16, h: u16, title: &str, theme: &Theme) -> Rect {
+    let w = w.min(area.width.saturating_sub(2)).max(area.width.min(10));
+    let h = h.min(area.height.saturating_sub(2)).max(area.height.min(3));
+    let r = Rect {
+        x: area.x + area.width.saturating_sub(w) / 2,
+        y: area.y + area.height.saturating_sub(h) / 2,
+        width: w,
+        height: h,
+    };
+    f.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.get(Role::Dialog))
+        .style(theme.get(Role::Dialog))
+        .title(Span::styled(format!(" {title} "), theme.get(Role::Title)));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    inner
+}
+
+/// Draws `lines` wrapped, scrolled so that line `scroll` is first (clamped to the content).
+pub(crate) fn lines(f: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: usize, style: Style) {
+    let max = lines.len().saturating_sub(area.height as usize);
+    let skip = scroll.min(max);
+    let shown: Vec<Line> = lines.into_iter().skip(skip).collect();
+    f.render_widget(Paragraph::new(shown).style(style).wrap(Wrap { trim: false }), area);
+}
+
+/// The first row to show so that `sel` is visible in `height` rows.
+pub(crate) fn window(sel: usize, len: usize, height: usize) -> usize {
+    if height == 0 || len <= height {
+        0
+    } else {
+        sel.saturating_sub(height / 2).min(len - height)
+    }
+}
+
+/// Buttons in a row: `[ Cancel ]  [ Switch over ]`, the focused one marked `> <`.
+pub(crate) fn buttons(labels: &[&str], focus: usize, enabled: &[bool], theme: &Theme) -> Line<'static> {
+    let mut spans = vec![Span::raw("  ")];
+    for (i, l) in labels.iter().enumerate() {
+        let on = enabled.get(i).copied().unwrap_or(true);
+        let (text, role) = if i == focus {
+            (format!(">[ {l} ]<"), Role::ButtonFocused)
+        } else {
+            (format!(" [ {l} ] "), Role::Button)
+        };
+        let text = if on { text } else { format!("{text} (disabled)") };
+        spans.push(span(text, theme, if on { role } else { Role::Dim }));
+        spans.push(Span::raw("   "));
+    }
+    Line::from(spans)
+}
+
+/// `12.5s`, `3m20s`: an age or a duration in ms.
+pub(crate) fn age(ms: u64) -> String {
+    crate::engine::Span(ms).to_string()
+}
+
+/// The role and the text of a redundancy label: the text alone tells the state.
+pub(crate) fn redundancy(label: &str) -> (String, Role) {
+    match label {
+        "OK" => ("OK".into(), Role::Ok),
+        "MAINTENANCE" => ("[M] MAINTENANCE".into(), Role::Warn),
+        "NO PRIMARY" | "SPLIT BRAIN" => (format!("[!!] {label}"), Role::Critical),
+        "UNKNOWN" | "" => ("[?] UNKNOWN".into(), Role::Warn),
+        other => (format!("[!] {other}"), Role::Alarm),
+    }
+}
+
+/// The role of an event severity, and its four-letter tag.
+pub(crate) fn severity(sev: &str) -> (&'static str, Role) {
+    match sev {
+        "warning" => ("WARN", Role::Warn),
+        "alarm" => ("ALRM", Role::Alarm),
+        "critical" => ("CRIT", Role::Critical),
+        _ => ("info", Role::Dim),
+    }
+}
+
+/// The selection marker of a row: `▶` on the selected one (so the selection shows
+/// without colour), blank elsewhere.
+pub(crate) fn marker(selected: bool, theme: &Theme) -> Span<'static> {
+    if selected {
+        span("▶ ", theme, Role::Selected)
+    } else {
+        Span::raw("  ")
+    }
+}
+
+/// A row, drawn in the selection style as a whole when selected.
+pub(crate) fn select(spans: Vec<Span<'static>>, selected: bool, theme: &Theme) -> Line<'static> {
+    if !selected {
+        return Line::from(spans);
+    }
+    let s = theme.get(Role::Selected);
+    Line::from(spans.into_iter().map(|sp| sp.style(s)).collect::<Vec<_>>())
+}

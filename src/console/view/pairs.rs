@@ -1,0 +1,248 @@
+//! The Pairs view: one row per pair, groups with their members under them. It answers at a
+//! glance which instance is primary, where each VIP really is (the host that reports it
+//! bound, not the one that should), and what is not redundant — in words and marks, with
+//! colour only as a second signal. Only the rows on screen are built, so a deployment of
+//! thousands of pairs draws as fast as ten.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{age, fit, marker, redundancy, select, span, window};
+
+/// A column cell: cut or padded to `w - 1`, then one space so cells never touch.
+fn col(s: &str, w: usize) -> String {
+    let mut out = fit(s, w.saturating_sub(1));
+    out.push(' ');
+    out
+}
+use crate::console::state::{PairRow, State};
+use crate::console::theme::{Role, Theme};
+use crate::wire::{InstanceView, PairView, VipView};
+
+struct Cols {
+    name: usize,
+    primary: usize,
+    backup: usize,
+    vip: usize,
+    red: usize,
+    last: usize,
+    site: usize,
+    wide: bool,
+}
+
+/// Column widths for the rows on screen: each as wide as its longest cell (plus a space),
+/// the optional columns (site, last switchover) only when they fit, and the instance
+/// columns cut first when the terminal is narrow.
+fn cols(width: usize, rows: &[&PairView]) -> Cols {
+    let wide = width >= 130;
+    let mut c = Cols {
+        name: 5,
+        primary: 8,
+        backup: 7,
+        vip: 7,
+        red: 10,
+        last: 0,
+        site: 0,
+        wide,
+    };
+    let len = |s: &str| s.chars().count() + 1;
+    for p in rows {
+        c.name = c.name.max(len(&p.id) + 3);
+        c.primary = c.primary.max(len(&instance(&p.primary, "primary", &c).0));
+        c.backup = c.backup.max(len(&instance(&p.backup, "backup", &c).0));
+        c.vip = c.vip.max(len(&vip(p.vip.as_ref(), &c).0));
+        c.red = c.red.max(len(&red_text(p).0));
+    }
+    let fixed = |c: &Cols| 2 + c.name + c.primary + c.backup + c.vip + c.red + c.site + c.last;
+    for (min, (a, b)) in [(13, (true, false)), (13, (false, true))] {
+        let over = fixed(&c).saturating_sub(width);
+        if a {
+            c.primary = c.primary.saturating_sub(over).max(min);
+        }
+        if b {
+            c.backup = c.backup.saturating_sub(over).max(min);
+        }
+    }
+    if fixed(&c) + 7 <= width {
+        c.site = 7;
+    }
+    if fixed(&c) + 9 <= width {
+        c.last = 9;
+    }
+    c.red = width.saturating_sub(fixed(&c) - c.red).max(4);
+    c
+}
+
+fn red_text(p: &PairView) -> (String, Role) {
+    let (mut t, mut r) = redundancy(&p.redundancy);
+    if let Some(step) = &p.switchover {
+        t = format!("» SWITCHING ({step})");
+        r = Role::Warn;
+    }
+    if p.flapping {
+        t.push_str(" ~FLAPPING");
+    }
+    (t, r)
+}
+
+/// The instance cell: `app` (or `app@host` when wide) and what is wrong with it.
+fn instance(i: &InstanceView, want: &str, c: &Cols) -> (String, Role) {
+    let name = if c.wide {
+        format!("{}@{}", i.app, i.host)
+    } else {
+        i.app.clone()
+    };
+    let (flag, role) = match (i.status.as_str(), i.mode.as_str()) {
+        ("up", m) if m == want => ("", Role::Text),
+        ("up", m) => (if m == "none" { " (no mode)" } else { " (wrong mode)" }, Role::Warn),
+        ("down", _) => (" DOWN", Role::Alarm),
+        ("unavailable", _) => (" UNAVAIL", Role::Alarm),
+        _ => (" ?", Role::Warn),
+    };
+    (format!("{name}{flag}"), role)
+}
+
+/// Where the VIP really is.
+fn vip(v: Option<&VipView>, c: &Cols) -> (String, Role) {
+    let Some(v) = v else {
+        return ("-".into(), Role::Dim);
+    };
+    let addr = if c.wide {
+        format!("{} ", v.address.split('/').next().unwrap_or_default())
+    } else {
+        String::new()
+    };
+    match v.holders.as_slice() {
+        [] if v.hosts.iter().any(|(_, s)| s == "unknown") => (format!("{addr}[?] unknown"), Role::Warn),
+        [] => (format!("{addr}[!] unbound"), Role::Alarm),
+        [h] if v.desired.as_ref().is_some_and(|d| d != h) => (format!("{addr}[!] on {h}"), Role::Alarm),
+        [h] => (format!("{addr}on {h}"), Role::Ok),
+        many => (format!("{addr}[!!] DUP {}", many.join(",")), Role::Critical),
+    }
+}
+
+fn pair_line(p: &PairView, member: bool, selected: bool, c: &Cols, theme: &Theme) -> Line<'static> {
+    let mut spans: Vec<Span> = Vec::new();
+    spans.push(marker(selected, theme));
+    let lead = if !member {
+        ""
+    } else if p.leader {
+        " * "
+    } else {
+        " · "
+    };
+    spans.push(span(col(&format!("{lead}{}", p.id), c.name), theme, Role::Text));
+    if c.site > 0 {
+        spans.push(span(col(&p.site, c.site), theme, Role::Dim));
+    }
+    let (t, r) = instance(&p.primary, "primary", c);
+    spans.push(span(col(&t, c.primary), theme, r));
+    let (t, r) = instance(&p.backup, "backup", c);
+    spans.push(span(col(&t, c.backup), theme, r));
+    let (t, r) = vip(p.vip.as_ref(), c);
+    spans.push(span(col(&t, c.vip), theme, r));
+    if c.last > 0 {
+        let last = p.last_switchover_age_ms.map_or("never".to_string(), age);
+        spans.push(span(col(&last, c.last), theme, Role::Dim));
+    }
+    let (t, r) = red_text(p);
+    spans.push(span(fit(&t, c.red), theme, r));
+    select(spans, selected, theme)
+}
+
+pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let s = &state.snapshot;
+    let h = (area.height as usize).saturating_sub(2);
+    let first = window(state.pair_sel, state.rows.len(), h);
+    let visible: Vec<&PairView> = state
+        .rows
+        .iter()
+        .skip(first)
+        .take(h)
+        .filter_map(|r| match r {
+            PairRow::Pair(p, _) => s.pairs.get(*p),
+            PairRow::Group(_) => None,
+        })
+        .collect();
+    let c = cols(area.width as usize, &visible);
+    let bad: Vec<String> = s
+        .pairs
+        .iter()
+        .filter(|p| p.redundancy != "OK")
+        .map(|p| format!("{} {}", p.id, p.redundancy))
+        .collect();
+    let summary = if s.pairs.is_empty() {
+        span("no pairs (yet)", theme, Role::Dim)
+    } else if bad.is_empty() {
+        span(
+            format!(
+                "{} pairs, {} groups: every pair redundant",
+                s.pairs.len(),
+                s.groups.len()
+            ),
+            theme,
+            Role::Ok,
+        )
+    } else {
+        span(
+            format!(
+                "[!] {} of {} not redundant: {}",
+                bad.len(),
+                s.pairs.len(),
+                bad.join(", ")
+            ),
+            theme,
+            Role::Alarm,
+        )
+    };
+    let mut head = vec![
+        span("  ", theme, Role::Title),
+        span(col("PAIR", c.name), theme, Role::Title),
+    ];
+    if c.site > 0 {
+        head.push(span(col("SITE", c.site), theme, Role::Title));
+    }
+    head.push(span(col("PRIMARY", c.primary), theme, Role::Title));
+    head.push(span(col("BACKUP", c.backup), theme, Role::Title));
+    head.push(span(col("VIP IS", c.vip), theme, Role::Title));
+    if c.last > 0 {
+        head.push(span(col("LAST SW", c.last), theme, Role::Title));
+    }
+    head.push(span(fit("REDUNDANCY", c.red), theme, Role::Title));
+    let mut out = vec![Line::from(summary), Line::from(head)];
+    for (i, r) in state.rows.iter().enumerate().skip(first).take(h) {
+        let selected = i == state.pair_sel;
+        match *r {
+            PairRow::Pair(p, member) => {
+                if let Some(p) = s.pairs.get(p) {
+                    out.push(pair_line(p, member, selected, &c, theme));
+                }
+            }
+            PairRow::Group(g) => {
+                let Some(g) = s.groups.get(g) else { continue };
+                let (red, role) = redundancy(&g.redundancy);
+                let spans = vec![
+                    marker(selected, theme),
+                    span(
+                        col(&format!("▾ {}", g.id), c.name + c.site + c.primary),
+                        theme,
+                        Role::Title,
+                    ),
+                    span(
+                        col(
+                            &format!("{} pairs, primary {}", g.members.len(), g.primary_host),
+                            c.backup + c.vip + c.last,
+                        ),
+                        theme,
+                        Role::Text,
+                    ),
+                    span(fit(&red, c.red), theme, role),
+                ];
+                out.push(select(spans, selected, theme));
+            }
+        }
+    }
+    f.render_widget(Paragraph::new(out), area);
+}

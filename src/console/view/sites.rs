@@ -1,0 +1,102 @@
+//! The Sites view: each site's controller, its mode (peered or single-site), the link to
+//! the peer site with the age of the last probe answer against the out-of-service
+//! thresholds, and the endpoint registrations per population and server.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+
+use super::{age, fit, lines, span};
+use crate::console::state::State;
+use crate::console::theme::{Role, Theme};
+
+/// `[####......]`: how far `v` has gone towards `max`.
+fn bar(v: u64, max: u64, width: usize) -> String {
+    let filled = (v.min(max) * width as u64)
+        .checked_div(max)
+        .map_or(width, |n| n as usize);
+    format!("[{}{}]", "#".repeat(filled), ".".repeat(width - filled))
+}
+
+pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let mut out: Vec<Line> = Vec::new();
+    for s in &state.snapshot.sites {
+        let (ctl, r) = if s.controller_up {
+            ("controller up", Role::Ok)
+        } else {
+            ("[!!] controller DOWN", Role::Critical)
+        };
+        let (mode, mr) = if s.mode == "peered" {
+            ("peered".to_string(), Role::Ok)
+        } else if s.peer.is_some() {
+            ("[!] SINGLE-SITE".to_string(), Role::Warn)
+        } else {
+            ("single-site (no peer)".to_string(), Role::Text)
+        };
+        out.push(Line::from(vec![
+            span(fit(&format!("site {}", s.id), 14), theme, Role::Title),
+            span(fit(ctl, 22), theme, r),
+            span(format!("mode: {mode}"), theme, mr),
+        ]));
+        match (&s.peer, &s.link) {
+            (Some(peer), Some(l)) => {
+                let (st, r) = match l.state.as_str() {
+                    "in-service" => ("in service".to_string(), Role::Ok),
+                    "unreachable" => ("[!] UNREACHABLE".to_string(), Role::Warn),
+                    other => (format!("[!!] {}", other.to_uppercase()), Role::Alarm),
+                };
+                out.push(Line::from(vec![
+                    span(format!("  link to {peer}: "), theme, Role::Text),
+                    span(st, theme, r),
+                ]));
+                let a = l.last_answer_age_ms;
+                out.push(Line::from(vec![
+                    span("  last probe answer ", theme, Role::Dim),
+                    span(
+                        a.map_or("never".into(), |a| format!("{} ago", age(a))),
+                        theme,
+                        Role::Text,
+                    ),
+                    span(
+                        format!(
+                            "  {} check {} · out of service after {}",
+                            bar(a.unwrap_or(l.oos_force_ms), l.oos_force_ms, 10),
+                            age(l.oos_check_ms),
+                            age(l.oos_force_ms)
+                        ),
+                        theme,
+                        Role::Dim,
+                    ),
+                ]));
+            }
+            (Some(peer), None) => out.push(Line::from(span(
+                format!("  link to {peer}: unknown (controller down)"),
+                theme,
+                Role::Warn,
+            ))),
+            _ => {}
+        }
+        out.push(Line::raw(""));
+    }
+    out.push(Line::from(vec![
+        span(fit("ENDPOINTS", 18), theme, Role::Title),
+        span(fit("SITE", 6), theme, Role::Title),
+        span(fit("TOTAL", 7), theme, Role::Title),
+        span("REGISTERED PER SERVER", theme, Role::Title),
+    ]));
+    for e in &state.snapshot.endpoints {
+        let mut spans = vec![
+            span(fit(&e.population, 18), theme, Role::Text),
+            span(fit(&e.site, 6), theme, Role::Dim),
+            span(fit(&e.total.to_string(), 7), theme, Role::Text),
+        ];
+        for (srv, n) in &e.registered {
+            spans.push(span(format!("{srv} {n}  "), theme, Role::Text));
+        }
+        if e.unregistered > 0 {
+            spans.push(span(format!("[!] {} unregistered", e.unregistered), theme, Role::Alarm));
+        }
+        out.push(Line::from(spans));
+    }
+    lines(f, area, out, state.site_scroll, theme.get(Role::Text));
+}

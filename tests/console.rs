@@ -1,0 +1,21 @@
+//! The console's tests, built as one binary: snapshots of every view and dialog, key
+//! scripts against the drill source, every terminal size, the idle byte count, and an
+//! end-to-end run of the real binary inside tmux.
+
+#[path = "console/support.rs"]
+mod support;
+
+#[path = "console/cli.rs"]
+mod cli;
+#[path = "console/e2e.rs"]
+mod e2e;
+#[path = "console/idle.rs"]
+mod idle;
+#[path = "console/keyscripts.rs"]
+mod keyscripts;
+#[path = "console/screenshots.rs"]
+mod screenshots;
+#[path = "console/sizes.rs"]
+mod sizes;
+#[path = "console/snapshots.rs"]
+mod snapshots;

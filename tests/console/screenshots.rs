@@ -1,0 +1,46 @@
+//! Writes the HTML renders behind `screenshots/*.png` (ignored by default; run by
+//! `scripts/screenshots.sh`, which turns them into PNGs with a headless browser). Each
+//! page is a real render of the console over the drill, in the default and dark themes.
+
+use hactl::console::Source;
+use hactl::console::source::DrillOp;
+use hactl::console::theme::{Depth, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::support::{console, press, settle};
+
+#[test]
+#[ignore = "run by scripts/screenshots.sh"]
+fn write_screenshot_pages() {
+    let dir = std::env::var("HACTL_SCREENSHOTS").expect("HACTL_SCREENSHOTS names the output directory");
+    let shots: &[(&str, &str, &str)] = &[
+        ("pairs", "default", ""),
+        ("switchover", "default", "s"),
+        ("hosts", "default", "2"),
+        ("events", "default", "3"),
+        ("sites", "default", "4"),
+        ("detail", "default", "<Enter>"),
+        ("drill", "default", "5"),
+        ("pairs-dark", "dark", ""),
+        ("pairs-80x24", "default", ""),
+    ];
+    for (name, theme, keys) in shots {
+        let mut c = console(false);
+        c.theme = Theme::load(Some(theme), Depth::TrueColor).unwrap();
+        // Something to see: an operator switchover, then a crash and a NIC down.
+        press(&mut c, "s<Right><Enter>");
+        settle(&mut c, 20_000);
+        for f in ["kill:west-sip-a", "nic-down:east-vm1/sip"] {
+            c.source.drill_op(DrillOp::Inject(f.into())).unwrap();
+        }
+        settle(&mut c, 8_000);
+        press(&mut c, keys);
+        let (w, h) = if name.ends_with("80x24") { (80, 24) } else { (120, 36) };
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| c.render(f)).unwrap();
+        let html = hactl::console::html::page(t.backend().buffer(), name);
+        std::fs::write(format!("{dir}/{name}.html"), html).unwrap();
+        std::fs::write(format!("{dir}/{name}.size"), format!("{w} {h}\n")).unwrap();
+    }
+}
