@@ -100,45 +100,14 @@ impl Source for Fixed {
     }
 }
 
-/// 1,000 pairs booted in the drill, with the event log filled to 100,000 records (the
-/// drill's own records, repeated with new sequence numbers). Where the drill's generator
-/// cannot build 1,000 pairs, 500 are generated and each pair is shown twice (renamed).
+/// 1,000 generated pairs booted in the drill, with the event log filled to 100,000
+/// records (the drill's own records, repeated with new sequence numbers).
 fn large() -> (Console<Fixed>, String) {
-    let (topo, note) = match hactl::drill::random::generate(1000) {
-        Ok(t) => (t, "1,000 generated pairs".to_string()),
-        Err(_) => (
-            hactl::drill::random::generate(500).unwrap(),
-            "500 generated pairs shown twice (generate(1000) fails on this branch)".to_string(),
-        ),
-    };
+    let topo = hactl::drill::random::generate(1000).expect("a 1,000-pair deployment");
+    let note = "1,000 generated pairs".to_string();
     let mut src = DrillSource::new(topo, 1, 1.0, operator());
     src.run_for(60_000);
-    let mut snapshot = src.snapshot().clone();
-    if snapshot.pairs.len() < 1000 {
-        let copy: Vec<_> = snapshot
-            .pairs
-            .iter()
-            .map(|p| {
-                let mut p = p.clone();
-                p.id = format!("{}-x", p.id);
-                p.group = p.group.map(|g| format!("{g}-x"));
-                p
-            })
-            .collect();
-        let groups: Vec<_> = snapshot
-            .groups
-            .iter()
-            .map(|g| {
-                let mut g = g.clone();
-                g.id = format!("{}-x", g.id);
-                g.leader = format!("{}-x", g.leader);
-                g.members = g.members.iter().map(|m| format!("{m}-x")).collect();
-                g
-            })
-            .collect();
-        snapshot.pairs.extend(copy);
-        snapshot.groups.extend(groups);
-    }
+    let snapshot = src.snapshot().clone();
     let mut real = Vec::new();
     src.events_from(0, &mut real);
     let mut events = Vec::with_capacity(100_000);
