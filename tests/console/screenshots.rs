@@ -1,6 +1,7 @@
-//! Writes the HTML renders behind `screenshots/*.png` (ignored by default; run by
-//! `scripts/screenshots.sh`, which turns them into PNGs with a headless browser). Each
-//! page is a real render of the console over the drill, in the default and dark themes.
+//! Writes the HTML renders behind `screenshots/*.png`: each page is a real render of the
+//! console over the drill, in the default and dark themes. Every test run renders them
+//! into a temporary directory and checks them; `scripts/screenshots.sh` names the
+//! directory (`HACTL_SCREENSHOTS`) and turns the pages into PNGs with a headless browser.
 
 use hactl::console::Source;
 use hactl::console::source::DrillOp;
@@ -11,9 +12,15 @@ use ratatui::backend::TestBackend;
 use super::support::{console, press, settle};
 
 #[test]
-#[ignore = "run by scripts/screenshots.sh"]
 fn write_screenshot_pages() {
-    let dir = std::env::var("HACTL_SCREENSHOTS").expect("HACTL_SCREENSHOTS names the output directory");
+    let (dir, temporary) = match std::env::var("HACTL_SCREENSHOTS") {
+        Ok(d) => (d, false),
+        Err(_) => {
+            let d = std::env::temp_dir().join(format!("hactl-screenshots-{}", std::process::id()));
+            std::fs::create_dir_all(&d).unwrap();
+            (d.display().to_string(), true)
+        }
+    };
     let shots: &[(&str, &str, &str)] = &[
         ("pairs", "default", ""),
         ("switchover", "default", "s"),
@@ -42,5 +49,22 @@ fn write_screenshot_pages() {
         let html = hactl::console::html::page(t.backend().buffer(), name);
         std::fs::write(format!("{dir}/{name}.html"), html).unwrap();
         std::fs::write(format!("{dir}/{name}.size"), format!("{w} {h}\n")).unwrap();
+    }
+    // The pages are what the console shows: the banner everywhere, the plan in the dialog.
+    for (name, _, _) in shots {
+        // Cells are laid out with non-breaking spaces: compare with those as spaces.
+        let html = std::fs::read_to_string(format!("{dir}/{name}.html"))
+            .unwrap()
+            .replace('\u{a0}', " ");
+        assert!(html.contains("SIMULATED DEPLOYMENT"), "{name}: no drill banner");
+        if *name == "switchover" {
+            assert!(
+                html.contains("Pre-flight checks"),
+                "the switchover page shows the plan's checks"
+            );
+        }
+    }
+    if temporary {
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
