@@ -4,6 +4,8 @@
 //! control is not a reaction here: the VIP reconciler owns placement, so it cannot be left
 //! out of the configuration by mistake.
 
+use std::sync::Arc;
+
 use super::*;
 
 #[derive(Clone, Debug, Default)]
@@ -62,22 +64,28 @@ impl Engine {
 
     /// Matches every event logged since the last call against the alarm conditions.
     pub(crate) fn match_alarms(&mut self) {
+        if self.unmatched == self.events.len() {
+            return; // the common case: nothing new since the last call
+        }
+        let topo = Arc::clone(&self.topo);
         while self.unmatched < self.events.len() {
-            let ev = self.events[self.unmatched].clone();
+            let id = self.events[self.unmatched].id;
             self.unmatched += 1;
-            if matches!(ev.id, EventId::AlarmActivated | EventId::AlarmCleared) {
+            if matches!(id, EventId::AlarmActivated | EventId::AlarmCleared)
+                || !topo.alarms.iter().any(|a| a.event == id || a.clear == Some(id))
+            {
                 continue;
             }
-            for i in 0..self.topo.alarms.len() {
-                let alarm = self.topo.alarms[i].clone();
-                // Each controller reacts to its own site's events only.
-                if self
-                    .entity_site(&ev.source)
-                    .or(self.entity_site(&ev.subject))
-                    .is_some_and(|s| s != self.site)
-                {
-                    continue;
-                }
+            let ev = self.events[self.unmatched - 1].clone();
+            // Each controller reacts to its own site's events only.
+            if self
+                .entity_site(&ev.source)
+                .or(self.entity_site(&ev.subject))
+                .is_some_and(|s| s != self.site)
+            {
+                continue;
+            }
+            for (i, alarm) in topo.alarms.iter().enumerate() {
                 if alarm.clear == Some(ev.id) && self.alarms[i].active && self.filter_matches(alarm.filter, &ev) {
                     self.alarms[i].active = false;
                     self.emit(
@@ -100,7 +108,7 @@ impl Engine {
                             "alarm condition {} activated by {} ({})",
                             alarm.id,
                             ev.id.code(),
-                            self.topo.entity_label(&ev.subject)
+                            topo.entity_label(&ev.subject)
                         ),
                         vec![("alarm", alarm.id.clone()), ("event", ev.id.code().to_string())],
                     );
