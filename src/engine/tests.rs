@@ -114,6 +114,18 @@ impl H {
         self.pump();
     }
 
+    /// An operator switchover of the pair to its other instance.
+    fn switchover(&mut self, force: bool, id: Option<&str>) -> Result<Accepted, Refused> {
+        self.op(
+            OperatorCommand::Switchover {
+                pair: P,
+                to: None,
+                force,
+            },
+            id,
+        )
+    }
+
     fn op(&mut self, command: OperatorCommand, id: Option<&str>) -> Result<Accepted, Refused> {
         let req = OperatorRequest {
             operator: Operator {
@@ -248,16 +260,7 @@ fn a_backup_that_is_not_ready_needs_force_and_an_unreachable_one_cannot_be_force
     let plan = h.e.plan_switchover(P, None).unwrap();
     assert_eq!(check(&plan, "backup ready").status, CheckStatus::Fail);
     assert!(!plan.allowed(false) && plan.allowed(true));
-    let refused = h
-        .op(
-            OperatorCommand::Switchover {
-                pair: P,
-                to: None,
-                force: false,
-            },
-            None,
-        )
-        .unwrap_err();
+    let refused = h.switchover(false, None).unwrap_err();
     assert!(
         refused.0.contains("backup ready") && refused.0.contains("--force"),
         "{refused}"
@@ -267,43 +270,15 @@ fn a_backup_that_is_not_ready_needs_force_and_an_unreachable_one_cannot_be_force
     h.advance_with(5, &[H1]);
     let plan = h.e.plan_switchover(P, None).unwrap();
     assert!(plan.blocked(), "{:?}", plan.checks);
-    assert!(
-        h.op(
-            OperatorCommand::Switchover {
-                pair: P,
-                to: None,
-                force: true
-            },
-            None
-        )
-        .is_err()
-    );
+    assert!(h.switchover(true, None).is_err());
 }
 
 #[test]
 fn an_operator_request_id_is_carried_out_once() {
     let mut h = H::new();
-    let first = h
-        .op(
-            OperatorCommand::Switchover {
-                pair: P,
-                to: None,
-                force: false,
-            },
-            Some("req-1"),
-        )
-        .unwrap();
+    let first = h.switchover(false, Some("req-1")).unwrap();
     assert_eq!(h.primary(), Some(B));
-    let again = h
-        .op(
-            OperatorCommand::Switchover {
-                pair: P,
-                to: None,
-                force: false,
-            },
-            Some("req-1"),
-        )
-        .unwrap();
+    let again = h.switchover(false, Some("req-1")).unwrap();
     assert_eq!(first, again);
     assert_eq!(h.primary(), Some(B), "not switched back");
     assert_eq!(h.count(EventId::SwitchoverRequested), 1);
@@ -314,15 +289,7 @@ fn an_operator_request_id_is_carried_out_once() {
 #[test]
 fn a_manual_switchover_demotes_first_and_moves_the_vip_with_one_correlation() {
     let mut h = H::new();
-    h.op(
-        OperatorCommand::Switchover {
-            pair: P,
-            to: None,
-            force: false,
-        },
-        None,
-    )
-    .unwrap();
+    h.switchover(false, None).unwrap();
     let ids = h.ids();
     let pos = |id: &str| {
         ids.iter()
@@ -461,15 +428,7 @@ fn the_peer_site_goes_out_of_service_after_oos_force_and_comes_back() {
 #[test]
 fn an_alarm_condition_runs_its_script_on_the_event_host() {
     let mut h = H::new();
-    h.op(
-        OperatorCommand::Switchover {
-            pair: P,
-            to: None,
-            force: false,
-        },
-        None,
-    )
-    .unwrap();
+    h.switchover(false, None).unwrap();
     let started = h
         .log
         .iter()
