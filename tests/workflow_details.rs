@@ -13,7 +13,7 @@ fn backup_not_ready_refuses_until_forced() {
     let r = run("backup-not-ready");
     let after = |t: u64| r.events.iter().filter(move |e| e.t_ms >= t * 1000);
     let refused: Vec<_> = after(150)
-        .filter(|e| e.id == "HC-1104")
+        .filter(|e| e.id == "HC-1104" && e.t_ms < 190_000)
         .map(|e| e.message.as_str())
         .collect();
     assert_eq!(refused.len(), 2, "{refused:?}");

@@ -7,6 +7,9 @@ use super::world::Proc;
 use super::*;
 use crate::engine::{AppReport, Mode, PairIx, ScriptOutcome, VipControl};
 
+/// How long an agent waits after SIGTERM before it sends SIGKILL.
+const STOP_GRACE: Span = Span(2_000);
+
 impl Drill {
     fn site_of_host(&self, h: HostIx) -> SiteIx {
         self.topo.host(h).site
@@ -64,6 +67,9 @@ impl Drill {
         }
         match cmd {
             Command::SetMode { host, app, mode, .. } => self.set_mode(host, app, mode),
+            Command::Start { app, .. } => self.order_start(app),
+            Command::Stop { app, .. } => self.order_stop(app, false),
+            Command::Kill { app, .. } => self.order_stop(app, true),
             Command::Vip { host, pair, enable, .. } => self.vip_control(host, pair, enable),
             Command::RunScript {
                 run,
@@ -95,6 +101,9 @@ impl Drill {
         if a.proc != Proc::Running {
             return; // a hung or dead process does not answer
         }
+        if self.fault_active(|f| *f == Fault::HookHang(app)) {
+            return; // the mode hook hangs: the process runs on in its old mode
+        }
         let epoch = a.epoch;
         let delay = Span(self.rng.range(40, 160));
         self.world.apps[app.ix()].mode = mode;
@@ -106,7 +115,11 @@ impl Drill {
         );
         match mode {
             Mode::Primary => {
-                self.world.apps[app.ix()].su_backup_check = None;
+                // Forcing a backup whose components did not initialise does not make it
+                // ready: it runs as primary and keeps reporting SERVICE_UNAVAILABLE.
+                if !self.fault_active(|f| *f == Fault::NotReady(app)) {
+                    self.world.apps[app.ix()].su_backup_check = None;
+                }
                 if std::mem::take(&mut self.world.apps[app.ix()].checking) {
                     // Promoted before its backup checks finished: they no longer apply.
                     self.send_to_controller(
@@ -114,7 +127,10 @@ impl Drill {
                         Some(host),
                         Input::AppState {
                             app,
-                            report: AppReport::Running,
+                            report: match self.su_reason(app) {
+                                Some(detail) => AppReport::ServiceUnavailable { detail },
+                                None => AppReport::Running,
+                            },
                         },
                         delay,
                     );
@@ -355,10 +371,45 @@ impl Drill {
         self.push(self.now + delay, Ev::Restart { app, epoch });
     }
 
+    /// The controller orders the process stopped: SIGTERM (a hung process ignores it and
+    /// is killed after the agent's grace), or SIGKILL at once. It stays down until started.
+    fn order_stop(&mut self, app: AppIx, kill: bool) {
+        let a = &mut self.world.apps[app.ix()];
+        a.held = true;
+        if a.proc == Proc::Dead {
+            self.report_app(app);
+            return;
+        }
+        let epoch = a.epoch;
+        let delay = match (kill, a.proc) {
+            (true, _) => Span(self.rng.range(5, 20)),
+            (false, Proc::Hung) => STOP_GRACE,
+            (false, _) => Span(self.rng.range(50, 300)),
+        };
+        self.push(self.now + delay, Ev::Stopped { app, epoch });
+    }
+
+    pub(crate) fn app_stopped(&mut self, app: AppIx, epoch: u32) {
+        let a = &self.world.apps[app.ix()];
+        if a.epoch == epoch && a.proc != Proc::Dead {
+            self.crash(app);
+        }
+    }
+
+    /// The controller orders a stopped process started again.
+    fn order_start(&mut self, app: AppIx) {
+        let a = &mut self.world.apps[app.ix()];
+        a.held = false;
+        let host = self.topo.app_host(app);
+        if a.proc == Proc::Dead && self.world.hosts[host.ix()].up && !self.fault_active(|f| *f == Fault::StopApp(app)) {
+            self.start_process(app);
+        }
+    }
+
     pub(crate) fn app_restart(&mut self, app: AppIx, epoch: u32) {
         let a = &self.world.apps[app.ix()];
         let host = self.topo.app_host(app);
-        if a.epoch != epoch || a.proc != Proc::Dead || !self.world.hosts[host.ix()].up {
+        if a.epoch != epoch || a.proc != Proc::Dead || !self.world.hosts[host.ix()].up || a.held {
             return;
         }
         if self.fault_active(|f| *f == Fault::StopApp(app)) {
@@ -486,8 +537,12 @@ impl Drill {
                 }
             }
             (Fault::NotReady(a), false) => {
-                let app = &self.world.apps[a.ix()];
-                if app.mode == Mode::Backup {
+                let app = &mut self.world.apps[a.ix()];
+                if app.mode == Mode::Primary && app.proc == Proc::Running {
+                    // Forced to primary while not ready: its components now initialise.
+                    app.su_backup_check = None;
+                    self.refresh_su(*a);
+                } else if app.mode == Mode::Backup {
                     let epoch = app.epoch;
                     self.push(self.now + Span::ms(300), Ev::BackupCheck { app: *a, epoch });
                 }
@@ -549,6 +604,18 @@ impl Drill {
                 self.update_all_traffic();
             }
             (Fault::Partition, _) => self.world.partitioned = on,
+            (Fault::HookHang(_), _) => {}
+            (Fault::ControllerCrash(s), true) => self.engines[s.ix()] = None,
+            (Fault::ControllerStop(s), true) => {
+                self.with_engine(*s, |e, now| e.stop(now));
+                self.engines[s.ix()] = None;
+            }
+            (Fault::ControllerCrash(s) | Fault::ControllerStop(s), false) => {
+                if self.world.sites_up[s.ix()] && self.engines[s.ix()].is_none() {
+                    self.engines[s.ix()] = Some(Engine::new(self.topo.clone(), *s));
+                    self.with_engine(*s, |e, now| e.handle(now, Input::Start));
+                }
+            }
         }
     }
 
@@ -571,6 +638,8 @@ impl Drill {
             }
         } else {
             for app in self.topo.host(h).apps.clone() {
+                // A rebooted host's agent starts every application it supervises.
+                self.world.apps[app.ix()].held = false;
                 if !self.fault_active(|f| *f == Fault::StopApp(app)) {
                     self.start_process(app);
                 }

@@ -1,7 +1,8 @@
 //! Faults the drill can inject, and their names on the command line and in the console:
 //! `kill:APP`, `stop:APP`, `hang:APP`, `unavailable:APP`, `not-ready:APP`,
-//! `disconnect:HOST`, `host-down:HOST`, `nic-down:HOST/NIC`, `site-down:SITE`,
-//! `partition`. Every fault can be healed.
+//! `hang-hook:APP`, `disconnect:HOST`, `host-down:HOST`, `nic-down:HOST/NIC`,
+//! `site-down:SITE`, `controller-crash:SITE`, `controller-stop:SITE`, `partition`. Every
+//! fault can be healed.
 
 use std::fmt;
 
@@ -28,6 +29,12 @@ pub enum Fault {
     SiteDown(SiteIx),
     /// The network between the sites fails; both sites live.
     Partition,
+    /// The application's mode hook hangs: mode orders are never confirmed until healed.
+    HookHang(AppIx),
+    /// The site's controller crashes alone (nothing logged); healing starts it again.
+    ControllerCrash(SiteIx),
+    /// The site's controller is stopped (it logs that it stops); healing starts it again.
+    ControllerStop(SiteIx),
 }
 
 /// The kinds of fault, for menus: (name, what it targets, description).
@@ -41,10 +48,13 @@ pub const KINDS: &[(&str, &str, &str)] = &[
         "app",
         "restart an application with failing backup start-up checks",
     ),
+    ("hang-hook", "app", "make an application's mode hook hang"),
     ("disconnect", "host", "cut a host's agent off from its controller"),
     ("host-down", "host", "power a host off"),
     ("nic-down", "nic", "take a host's NIC down"),
     ("site-down", "site", "fail a whole site"),
+    ("controller-crash", "site", "crash a site's controller alone"),
+    ("controller-stop", "site", "stop a site's controller"),
     ("partition", "none", "cut the network between the sites"),
 ];
 
@@ -86,6 +96,17 @@ impl Fault {
                     .ok_or_else(|| format!("fault `{text}`: unknown site `{target}`"))?,
             ),
             "partition" => Fault::Partition,
+            "hang-hook" => Fault::HookHang(app()?),
+            "controller-crash" | "controller-stop" => {
+                let s = topo
+                    .site_ix(target)
+                    .ok_or_else(|| format!("fault `{text}`: unknown site `{target}`"))?;
+                if kind == "controller-crash" {
+                    Fault::ControllerCrash(s)
+                } else {
+                    Fault::ControllerStop(s)
+                }
+            }
             _ => {
                 let kinds: Vec<&str> = KINDS.iter().map(|k| k.0).collect();
                 return Err(format!(
@@ -131,6 +152,9 @@ impl Fault {
             Fault::NicDown(h, n) => format!("nic-down:{}/{}", topo.host(*h).id, topo.host(*h).nics[*n]),
             Fault::SiteDown(s) => format!("site-down:{}", topo.site(*s).id),
             Fault::Partition => "partition".to_string(),
+            Fault::HookHang(a) => format!("hang-hook:{}", topo.app(*a).id),
+            Fault::ControllerCrash(s) => format!("controller-crash:{}", topo.site(*s).id),
+            Fault::ControllerStop(s) => format!("controller-stop:{}", topo.site(*s).id),
         }
     }
 }

@@ -64,6 +64,11 @@ pub(crate) enum Ev {
         app: AppIx,
         epoch: u32,
     },
+    /// A process ordered stopped (or killed) by its controller exits.
+    Stopped {
+        app: AppIx,
+        epoch: u32,
+    },
     TrafficCheck {
         app: AppIx,
         tepoch: u32,
@@ -437,6 +442,7 @@ impl Drill {
             Ev::Restart { app, epoch } => self.app_restart(app, epoch),
             Ev::ProbeFailed { app, epoch } => self.app_probe_failed(app, epoch),
             Ev::Killed { app, epoch } => self.app_killed(app, epoch),
+            Ev::Stopped { app, epoch } => self.app_stopped(app, epoch),
             Ev::TrafficCheck { app, tepoch } => self.traffic_check(app, tepoch),
             Ev::Announce { app, epoch } => self.app_announce(app, epoch),
             Ev::BackupCheck { app, epoch } => self.backup_check(app, epoch),

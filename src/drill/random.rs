@@ -174,12 +174,13 @@ fn pick(topo: &Topology, rng: &mut Rng, active: &[(Time, Fault)]) -> Option<Faul
 fn conflicts(topo: &Topology, a: &Fault, b: &Fault) -> bool {
     use Fault::*;
     let host_of = |f: &Fault| match f {
-        KillApp(x) | StopApp(x) | HangApp(x) | Unavailable(x) | NotReady(x) => Some(topo.app_host(*x)),
+        KillApp(x) | StopApp(x) | HangApp(x) | Unavailable(x) | NotReady(x) | HookHang(x) => Some(topo.app_host(*x)),
         Disconnect(h) | HostDown(h) | NicDown(h, _) => Some(*h),
-        SiteDown(_) | Partition => None,
+        SiteDown(_) | Partition | ControllerCrash(_) | ControllerStop(_) => None,
     };
     match (a, b) {
         (SiteDown(_), _) | (_, SiteDown(_)) => true,
+        (ControllerCrash(_) | ControllerStop(_), ControllerCrash(_) | ControllerStop(_)) => true,
         (Partition, Partition) => true,
         _ => host_of(a).is_some() && host_of(a) == host_of(b),
     }

@@ -295,9 +295,9 @@ pub fn build(name: &str, seed: u64, random: &super::random::RandomOptions) -> Re
                     ev(EventId::ModeBackup).from(A),
                     ev(EventId::ModePrimary).from(B),
                     ev(EventId::AnnouncedPrimary).from(B),
-                    ev(EventId::SwitchoverCompleted).about(SIP),
                     ev(EventId::VipDisabled).from(H1),
                     ev(EventId::VipEnabled).from(H2),
+                    ev(EventId::SwitchoverCompleted).about(SIP),
                 ],
             ));
             s.chains.push(chain(
@@ -337,9 +337,9 @@ pub fn build(name: &str, seed: u64, random: &super::random::RandomOptions) -> Re
                     ev(EventId::ModePrimary).from(B),
                     ev(EventId::RedundancyLost).about(SIP),
                     ev(EventId::AnnouncedPrimary).from(B),
-                    ev(EventId::SwitchoverCompleted).about(SIP),
                     ev(EventId::VipDisabled).from(H1),
                     ev(EventId::VipEnabled).from(H2),
+                    ev(EventId::SwitchoverCompleted).about(SIP),
                     ev(EventId::AppStarted).from(A),
                     ev(EventId::ModeBackup).from(A),
                     ev(EventId::RedundancyRestored).about(SIP),
@@ -367,9 +367,9 @@ pub fn build(name: &str, seed: u64, random: &super::random::RandomOptions) -> Re
                     ev(EventId::AppUnavailable).from(A),
                     ev(EventId::SwitchoverRequested).about(SIP),
                     ev(EventId::ModePrimary).from(B),
-                    ev(EventId::SwitchoverCompleted).about(SIP),
                     ev(EventId::VipStateUnknown).from(H1),
                     ev(EventId::VipEnabled).from(H2),
+                    ev(EventId::SwitchoverCompleted).about(SIP),
                 ],
             ));
             s.chains.push(chain(
@@ -409,10 +409,10 @@ pub fn build(name: &str, seed: u64, random: &super::random::RandomOptions) -> Re
                     ev(EventId::SwitchoverRequested).about(SIP),
                     ev(EventId::ModeBackup).from(A),
                     ev(EventId::ModePrimary).from(B),
-                    ev(EventId::SwitchoverCompleted).about(SIP),
                     ev(EventId::VipControlFailed).from(H1),
                     ev(EventId::VipEnabled).from(H2),
                     ev(EventId::VipDuplicate).about(SIP),
+                    ev(EventId::SwitchoverCompleted).about(SIP),
                 ],
             ));
             s.chains.push(chain(
@@ -489,9 +489,9 @@ pub fn build(name: &str, seed: u64, random: &super::random::RandomOptions) -> Re
                     ev(EventId::SwitchoverRequested).about("pair:east-vmsip"),
                     ev(EventId::ModePrimary).from(&group_app("vmsip", "b")),
                     ev(EventId::AnnouncedPrimary).from(&group_app("vmsip", "b")),
-                    ev(EventId::SwitchoverCompleted).about("pair:east-vmsip"),
                     ev(EventId::VipStateUnknown).from("host:east-vm1"),
                     ev(EventId::VipEnabled).from("host:east-vm2"),
+                    ev(EventId::SwitchoverCompleted).about("pair:east-vmsip"),
                 ],
             ));
             s.chains.extend(followers("W5"));
@@ -535,7 +535,6 @@ pub fn build(name: &str, seed: u64, random: &super::random::RandomOptions) -> Re
                     ev(EventId::ModeBackup).from(&group_app("vmsip", "a")),
                     ev(EventId::ModePrimary).from(&group_app("vmsip", "b")),
                     ev(EventId::AnnouncedPrimary).from(&group_app("vmsip", "b")),
-                    ev(EventId::SwitchoverCompleted).about("pair:east-vmsip"),
                     ev(EventId::SwitchoverRequested).about("pair:east-vms"),
                     ev(EventId::ModeBackup).from(&group_app("vms", "a")),
                     ev(EventId::ModePrimary).from(&group_app("vms", "b")),

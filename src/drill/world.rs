@@ -31,6 +31,8 @@ pub struct SimApp {
     /// A backup's start-up checks are running.
     pub checking: bool,
     pub single_site: bool,
+    /// Stopped (or killed) on its controller's order: not restarted until started again.
+    pub held: bool,
 }
 
 impl SimApp {
@@ -46,6 +48,7 @@ impl SimApp {
             reported_su: false,
             checking: false,
             single_site: false,
+            held: false,
         }
     }
 }

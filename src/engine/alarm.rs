@@ -77,6 +77,10 @@ impl Engine {
                 continue;
             }
             let ev = self.events[self.unmatched - 1].clone();
+            // The start-up assignment of modes is not a switchover: it pages nobody.
+            if ev.attr("assignment").is_some() {
+                continue;
+            }
             // Each controller reacts to its own site's events only.
             if self
                 .entity_site(&ev.source)
@@ -126,29 +130,11 @@ impl Engine {
                 text: text.clone(),
                 correlation: ev.correlation,
             }),
-            Reaction::SetMode { app, primary } => {
-                let host = self.topo.app_host(*app);
-                if self.owns_host(host) && self.hosts[host.ix()].connected {
-                    let mode = if *primary { Mode::Primary } else { Mode::Backup };
-                    self.order_mode(*app, mode, ev.correlation);
-                } else {
-                    let why = format!(
-                        "set-mode reaction: the agent of {} is unreachable",
-                        self.topo.app_label(*app)
-                    );
-                    self.emit(
-                        EventId::SwitchoverRefused,
-                        ev.source.clone(),
-                        ev.subject.clone(),
-                        ev.correlation,
-                        why,
-                    );
-                }
-            }
+            Reaction::SetMode { app, primary } => self.react_set_mode(*app, *primary, ev),
             Reaction::Switchover(p) => {
                 let corr = ev.correlation.unwrap_or_else(|| self.new_correlation());
-                let to = 1 - self.pairs[p.ix()].active;
-                self.auto_switchover(*p, to, Cause::Alarm(format!("on {}", ev.id.code())), corr);
+                let (p, to) = self.switch_unit(*p, 1 - self.pairs[p.ix()].active);
+                self.alarm_switchover(p, to, Cause::Alarm(format!("on {}", ev.id.code())), corr);
             }
             Reaction::RunScript { script, target } => {
                 let host = match target {
@@ -194,6 +180,85 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// A set-mode reaction passes the same gates as every other path to a mode change: on
+    /// an instance of a pair it is a switchover to (or away from) that instance, refused
+    /// in maintenance, under an anti-flap hold, towards a backup that is not ready, or when
+    /// an agent is unreachable.
+    fn react_set_mode(&mut self, app: AppIx, primary: bool, ev: &Event) {
+        let host = self.topo.app_host(app);
+        let Some(p) = self.topo.app(app).pair else {
+            if self.owns_host(host) && self.hosts[host.ix()].connected {
+                let mode = if primary { Mode::Primary } else { Mode::Backup };
+                self.order_mode(app, mode, ev.correlation);
+            }
+            return;
+        };
+        if !self.owns_pair(p) {
+            return;
+        }
+        let side = self.topo.side_of(p, app);
+        let a = &self.apps[app.ix()];
+        let already = if primary {
+            a.is_known_primary()
+        } else {
+            a.mode == Mode::Backup || !a.status.is_running()
+        };
+        if already {
+            return;
+        }
+        let to = if primary { side } else { 1 - side };
+        let corr = match ev.correlation.or(self.pairs[p.ix()].incident) {
+            Some(c) => c,
+            None => self.new_correlation(),
+        };
+        let cause = Cause::Alarm(format!(
+            "set {} to {} on {}",
+            self.topo.app_label(app),
+            if primary { "primary" } else { "backup" },
+            ev.id.code()
+        ));
+        let (p, to) = self.switch_unit(p, to);
+        self.alarm_switchover(p, to, cause, corr);
+    }
+
+    /// An alarm reaction's switchover: gated like every automatic one, and refused (with
+    /// an event) while another switchover of the pair is in flight.
+    fn alarm_switchover(&mut self, p: PairIx, to: usize, cause: Cause, corr: Correlation) {
+        if let Some(sw) = &self.pairs[p.ix()].switchover {
+            let why = format!("switchover {} of the pair is {}", sw.id, sw.step.as_str());
+            self.emit_with(
+                EventId::SwitchoverRefused,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                Some(corr),
+                format!(
+                    "{} of {} refused: {why}",
+                    cause.describe(&self.topo),
+                    self.topo.pair(p).id
+                ),
+                vec![("reason", why)],
+            );
+            return;
+        }
+        self.auto_switchover(p, to, cause, corr);
+    }
+
+    /// What switches when `p` is to run as primary on side `to`: the pair itself, or for a
+    /// group member its leader, on the side of the same host (members follow the leader).
+    pub(crate) fn switch_unit(&self, p: PairIx, to: usize) -> (PairIx, usize) {
+        let Some(g) = self.topo.pair(p).group else {
+            return (p, to);
+        };
+        let leader = self.topo.group(g).leader;
+        let host = self.topo.app_host(self.side_app(p, to));
+        let side = if self.topo.app_host(self.side_app(leader, 0)) == host {
+            0
+        } else {
+            1
+        };
+        (leader, side)
     }
 
     /// The alarm reactions a switchover of `p` from `from` to `to` would trigger (for plans).

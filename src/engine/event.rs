@@ -77,11 +77,13 @@ catalog! {
     Stable = "10328", Info, "mode stable again";
     AppStarted = "HC-1001", Info, "an application (re)started and reported to its agent";
     AppRecovered = "HC-1002", Info, "an application is available again after being unavailable";
+    AppStopped = "HC-1003", Warning, "an application stopped on the controller's order (a primary fenced because it did not demote)";
     SwitchoverRequested = "HC-1100", Info, "a switchover was requested (by an operator, a failure, a group or an alarm reaction)";
-    SwitchoverPlanned = "HC-1101", Info, "a switchover plan passed its pre-flight checks and is being carried out";
-    SwitchoverCompleted = "HC-1102", Info, "a switchover completed: the new primary confirmed its mode";
+    SwitchoverPlanned = "HC-1101", Info, "a switchover's plan is being carried out (an operator's passed its pre-flight checks; an automatic one passed its gates)";
+    SwitchoverCompleted = "HC-1102", Info, "a switchover completed: the new primary confirmed its mode and the VIP is bound on its host";
     SwitchoverFailed = "HC-1103", Alarm, "a switchover failed (an order was not confirmed in time)";
     SwitchoverRefused = "HC-1104", Warning, "a switchover was refused; the reason is in the message";
+    PrimaryFenced = "HC-1105", Alarm, "a primary did not confirm backup mode in time: the controller stops it (then kills it) before promoting the other instance";
     VipEnabled = "HC-1200", Info, "a virtual IP was enabled on a host";
     VipDisabled = "HC-1201", Info, "a virtual IP was disabled on a host";
     VipControlFailed = "HC-1202", Alarm, "a VIP control action failed on a host (it is retried while the placement is wrong)";

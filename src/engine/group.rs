@@ -24,8 +24,7 @@ impl Engine {
         corr: Correlation,
     ) {
         let leader = self.topo.group(g).leader;
-        let lr = &self.pairs[leader.ix()];
-        if lr.switchover.is_some() || lr.active != side {
+        if self.deciding(leader) || self.pairs[leader.ix()].active != side {
             return;
         }
         let why = match cause {
@@ -46,7 +45,7 @@ impl Engine {
             return;
         }
         let lr = &self.pairs[leader.ix()];
-        if lr.switchover.is_some() || lr.maintenance {
+        if self.deciding(leader) || lr.maintenance {
             return;
         }
         let side = lr.active;

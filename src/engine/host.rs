@@ -31,7 +31,7 @@ impl HostRt {
 
 /// Which failure an application had, for the pair's failover triggers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Failure {
+pub enum Failure {
     Exit,
     Probe,
     HostLost,
@@ -39,6 +39,16 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
+    /// What happened, after the application's name.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Failure::Exit => "terminated",
+            Failure::Probe => "failed its health probe",
+            Failure::HostLost => "lost with its host's agent",
+            Failure::ServiceUnavailable => "reported SERVICE_UNAVAILABLE",
+        }
+    }
+
     pub fn triggers(self, t: &Triggers) -> bool {
         match self {
             Failure::Exit => t.exit,
@@ -147,6 +157,7 @@ impl Engine {
                 self.app_failed(app, Failure::HostLost, pair_corr);
             }
         }
+        self.vip_host_lost(host);
         for p in self.pairs_on_host(host) {
             self.mark_pair(p);
         }
@@ -189,6 +200,10 @@ impl Engine {
             AppReport::Running => {
                 let a = &mut self.apps[app.ix()];
                 a.status = AppStatus::Up;
+                a.failure = None;
+                if before == AppStatus::Down {
+                    a.fenced = false; // it runs again (restarted or started)
+                }
                 a.detail.clear();
                 match before {
                     AppStatus::Down => {
@@ -220,9 +235,26 @@ impl Engine {
                 a.mode = Mode::None;
                 a.announced = false;
                 a.ordered = None;
+                a.stale = false;
+                a.failure = Some(Failure::Exit);
                 a.detail = format!("exited with code {code}");
                 self.timers.cancel(TimerKey::ModeOrder(app));
-                if before != AppStatus::Down {
+                if before != AppStatus::Down && self.apps[app.ix()].fenced {
+                    // Stopped on the controller's order: expected, not a failure.
+                    let corr = self.incident_for(app);
+                    self.emit_with(
+                        EventId::AppStopped,
+                        Entity::App(app),
+                        self.app_subject(app),
+                        Some(corr),
+                        format!("{label} stopped on the controller's order (exit code {code})"),
+                        vec![("exit_code", code.to_string())],
+                    );
+                    if let Some(p) = self.topo.app(app).pair {
+                        let side = self.topo.side_of(p, app);
+                        self.switchover_app_failed(p, side);
+                    }
+                } else if before != AppStatus::Down {
                     let corr = self.incident_for(app);
                     if before.is_known() && before != AppStatus::Unavailable {
                         self.emit(
@@ -247,6 +279,7 @@ impl Engine {
             AppReport::Starting => {
                 let a = &mut self.apps[app.ix()];
                 a.status = AppStatus::Starting;
+                a.failure = None;
                 a.detail = "start-up checks in progress".into();
             }
             AppReport::ProbeFailed { detail } => {
@@ -269,6 +302,7 @@ impl Engine {
     fn app_unavailable(&mut self, app: AppIx, before: AppStatus, kind: Failure, detail: String) {
         let a = &mut self.apps[app.ix()];
         a.status = AppStatus::Unavailable;
+        a.failure = Some(kind);
         a.detail = detail.clone();
         if before != AppStatus::Unavailable {
             let corr = self.incident_for(app);
@@ -289,6 +323,7 @@ impl Engine {
         if !self.owns_host(host) || !self.hosts[host.ix()].connected {
             return;
         }
+        let checks = self.topo.app(app).backup_check.enabled;
         let a = &mut self.apps[app.ix()];
         let before = a.mode;
         a.mode = mode;
@@ -296,10 +331,18 @@ impl Engine {
         if mode != Mode::Primary {
             a.announced = false;
         }
-        if a.ordered.is_some_and(|(m, _)| m == mode) {
+        let answered = a.ordered.is_some_and(|(m, _)| m == mode);
+        if answered {
             a.ordered = None;
             self.timers.cancel(TimerKey::ModeOrder(app));
         }
+        // A new backup runs its start-up checks (W6): it is not ready until its agent
+        // reports their verdict, whatever order the two reports arrive in.
+        if answered && mode == Mode::Backup && before != Mode::Backup && checks && a.status == AppStatus::Up {
+            a.status = AppStatus::Starting;
+            a.detail = "start-up checks in progress".into();
+        }
+        let assignment = std::mem::take(&mut a.assigning) && answered;
         if before != mode && mode != Mode::None {
             let corr = self.mode_correlation(app);
             let (id, word) = if mode == Mode::Primary {
@@ -307,13 +350,21 @@ impl Engine {
             } else {
                 (EventId::ModeBackup, "backup")
             };
+            let mut attrs = vec![("mode", word.to_string())];
+            if assignment {
+                attrs.push(("assignment", "start-up".to_string()));
+            }
             self.emit_with(
                 id,
                 Entity::App(app),
                 self.app_subject(app),
                 corr,
-                format!("{} changed to {word} mode", self.topo.app_label(app)),
-                vec![("mode", word.to_string())],
+                format!(
+                    "{} changed to {word} mode{}",
+                    self.topo.app_label(app),
+                    if assignment { " (start-up assignment)" } else { "" }
+                ),
+                attrs,
             );
         }
         if let Some(p) = self.topo.app(app).pair {

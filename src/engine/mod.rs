@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use event::{Correlation, Entity, Event, EventId, Severity};
+pub use host::Failure;
 pub use pair::{AppRt, AppStatus, Brain, Mode, PairRt, Redundancy};
 pub use plan::{Check, CheckStatus, Plan};
 pub use switchover::{Cause, Step, Switchover};
@@ -202,6 +203,25 @@ pub enum Command {
         args: Vec<String>,
         correlation: Option<Correlation>,
     },
+    /// Start an application the controller stopped; it comes up with no mode.
+    Start {
+        host: HostIx,
+        app: AppIx,
+        correlation: Option<Correlation>,
+    },
+    /// Stop an application: SIGTERM, then SIGKILL after the agent's grace period. The
+    /// agent does not restart it until told to [`Command::Start`] it.
+    Stop {
+        host: HostIx,
+        app: AppIx,
+        correlation: Option<Correlation>,
+    },
+    /// Kill an application at once (SIGKILL); not restarted until started.
+    Kill {
+        host: HostIx,
+        app: AppIx,
+        correlation: Option<Correlation>,
+    },
     /// Probe the peer site; answer with [`Input::PeerProbe`].
     ProbePeer { peer: SiteIx },
     /// Ask a (re)connected agent for its full state.
@@ -223,6 +243,9 @@ impl Command {
     pub fn host(&self) -> Option<HostIx> {
         match self {
             Command::SetMode { host, .. }
+            | Command::Start { host, .. }
+            | Command::Stop { host, .. }
+            | Command::Kill { host, .. }
             | Command::Vip { host, .. }
             | Command::RunScript { host, .. }
             | Command::Resync { host }
@@ -560,10 +583,18 @@ impl Engine {
         if !self.dirty_pairs.contains(&p) {
             self.dirty_pairs.push(p);
         }
-        if let Some(g) = self.topo.pair(p).group
-            && !self.dirty_groups.contains(&g)
-        {
-            self.dirty_groups.push(g);
+        if let Some(g) = self.topo.pair(p).group {
+            if !self.dirty_groups.contains(&g) {
+                self.dirty_groups.push(g);
+            }
+            // Members follow their leader: what changes the leader concerns them too.
+            if self.topo.group(g).leader == p {
+                for &m in self.topo.group(g).members.iter().skip(1) {
+                    if !self.dirty_pairs.contains(&m) {
+                        self.dirty_pairs.push(m);
+                    }
+                }
+            }
         }
     }
 
@@ -579,6 +610,9 @@ impl Engine {
             for p in pairs {
                 self.reconcile_pair(p);
                 self.reconcile_vip(p);
+                if self.check_vip_step(p) {
+                    self.reconcile_pair(p);
+                }
                 self.update_redundancy(p);
             }
             let groups = std::mem::take(&mut self.dirty_groups);
@@ -588,6 +622,28 @@ impl Engine {
             }
         }
         self.match_alarms();
+    }
+
+    /// The controller stops (a graceful shutdown): it gives up leadership and says so.
+    /// The driver drains the events, then drops the engine.
+    pub fn stop(&mut self, now: Time) {
+        self.now = self.now.max(now);
+        let corr = self.new_correlation();
+        let site = self.topo.site(self.site).id.clone();
+        self.emit(
+            EventId::LeadershipLost,
+            Entity::Controller(self.site),
+            Entity::Site(self.site),
+            Some(corr),
+            format!("controller of site {site} gives up being the active controller (stopping)"),
+        );
+        self.emit(
+            EventId::ControllerStopped,
+            Entity::Controller(self.site),
+            Entity::Site(self.site),
+            Some(corr),
+            format!("controller of site {site} stopped"),
+        );
     }
 
     fn start(&mut self) {

@@ -72,11 +72,23 @@ pub struct AppRt {
     pub detail: String,
     /// Its agent was lost: `mode` is the last known one until the agent reports it again.
     pub stale: bool,
+    /// The kind of its current failure while it is down or unavailable.
+    pub failure: Option<Failure>,
+    /// The controller ordered it stopped (fencing a primary that did not demote): its exit
+    /// is expected, and it is started again once the pair is safe.
+    pub fenced: bool,
+    /// Its mode order is the start-up assignment: the mode event fires no alarm condition.
+    pub assigning: bool,
 }
 
 impl AppRt {
     pub fn is_known_primary(&self) -> bool {
         self.status.is_running() && self.mode == Mode::Primary && !self.stale
+    }
+
+    /// A known primary that also reports itself healthy: it serves.
+    pub fn is_serving_primary(&self) -> bool {
+        self.is_known_primary() && self.status == AppStatus::Up
     }
 }
 
@@ -148,6 +160,11 @@ pub struct PairRt {
     pub backup_not_ready: bool,
     /// The last refusal of an automatic switchover, so it is logged once per incident.
     pub refused: Option<(Option<Correlation>, String)>,
+    /// Automatic switchovers that failed in a row, and when the next may start.
+    pub failed_attempts: u32,
+    pub retry_after: Time,
+    /// An operator's switchover of a pair in maintenance: the VIP follows it even so.
+    pub operator_vip: bool,
     pub vip: VipRt,
 }
 
@@ -209,13 +226,7 @@ impl Engine {
             return;
         }
         let corr = pr.incident.unwrap_or(corr);
-        let what = match failure {
-            Failure::Exit => "terminated",
-            Failure::Probe => "failed its health probe",
-            Failure::HostLost => "lost with its host's agent",
-            Failure::ServiceUnavailable => "reported SERVICE_UNAVAILABLE",
-        };
-        let cause = Cause::Failure(format!("{} {what}", self.topo.app_label(app)));
+        let cause = Cause::Failure(format!("{} {}", self.topo.app_label(app), failure.describe()));
         match self.topo.pair(p).group {
             Some(g) if self.topo.group(g).leader != p => self.group_member_failed(g, p, side, cause, corr),
             _ => {
@@ -224,8 +235,10 @@ impl Engine {
         }
     }
 
-    /// Level-triggered: brings the pair's modes to one primary (the active side) and one
-    /// backup, whatever edges were missed.
+    /// Level-triggered: brings the pair's modes to one serving primary (the active side)
+    /// and one backup, whatever edges were missed. Called on every input that touches the
+    /// pair and on every recheck, so a recovery that was refused (an unreachable agent, an
+    /// anti-flap hold, a backup not ready yet) is tried again as soon as the obstacle goes.
     pub(crate) fn reconcile_pair(&mut self, p: PairIx) {
         if !self.owns_pair(p) {
             return;
@@ -237,9 +250,10 @@ impl Engine {
         let apps = self.topo.pair(p).apps;
         let rt = [self.apps[apps[0].ix()].clone(), self.apps[apps[1].ix()].clone()];
         // A reconnected agent's report is on its way: act on facts, not on stale modes.
-        if rt.iter().any(|a| a.stale && a.status.is_running()) {
+        if (0..2).any(|s| rt[s].stale && self.hosts[self.topo.app_host(apps[s]).ix()].connected) {
             return;
         }
+        self.restart_fenced(p);
         let primaries: Vec<usize> = (0..2).filter(|s| rt[*s].is_known_primary()).collect();
         match primaries.as_slice() {
             [_, _] => self.split_brain(p),
@@ -254,6 +268,10 @@ impl Engine {
                     }
                     let corr = self.pairs[p.ix()].incident;
                     self.order_mode(apps[o], Mode::Backup, corr);
+                }
+                if rt[s].status == AppStatus::Unavailable {
+                    self.primary_unhealthy(p, s);
+                    return;
                 }
                 let normal = rt[o].status.is_running() && rt[o].mode == Mode::Backup;
                 if normal && self.pairs[p.ix()].brain != Brain::Normal {
@@ -274,6 +292,59 @@ impl Engine {
                 }
             }
             _ => self.no_primary(p, &rt),
+        }
+    }
+
+    /// Whether `p` is a group member other than the leader.
+    pub(crate) fn is_member(&self, p: PairIx) -> bool {
+        self.topo.pair(p).group.is_some_and(|g| self.topo.group(g).leader != p)
+    }
+
+    /// For a member: the side its leader serves on, once the leader's primary is confirmed
+    /// and no leader switchover is in flight. `None` while the leader is undecided.
+    pub(crate) fn leader_side(&self, p: PairIx) -> Option<usize> {
+        let g = self.topo.pair(p).group?;
+        let leader = self.topo.group(g).leader;
+        let lr = &self.pairs[leader.ix()];
+        (!self.deciding(leader) && self.confirmed_primary(self.side_app(leader, lr.active))).then_some(lr.active)
+    }
+
+    /// Starts again an instance the controller stopped to fence it, once nothing is in
+    /// flight: it comes back with no mode and is assigned backup.
+    fn restart_fenced(&mut self, p: PairIx) {
+        for app in self.topo.pair(p).apps {
+            let a = &self.apps[app.ix()];
+            let host = self.topo.app_host(app);
+            if a.fenced && a.status == AppStatus::Down && self.hosts[host.ix()].connected {
+                self.apps[app.ix()].fenced = false;
+                let correlation = self.pairs[p.ix()].incident;
+                self.command(Command::Start { host, app, correlation });
+            }
+        }
+    }
+
+    /// The only primary runs but reports itself unavailable (failed probe or
+    /// SERVICE_UNAVAILABLE): fail over when the pair's triggers say so and a backup can
+    /// take over; otherwise the pair shows NO PRIMARY and waits (the refusal is logged).
+    fn primary_unhealthy(&mut self, p: PairIx, s: usize) {
+        let app = self.side_app(p, s);
+        let Some(failure) = self.apps[app.ix()].failure else {
+            return;
+        };
+        if !failure.triggers(&self.topo.pair(p).failover) {
+            return;
+        }
+        let corr = match self.pairs[p.ix()].incident {
+            Some(c) => c,
+            None => self.new_correlation(),
+        };
+        self.pairs[p.ix()].incident = Some(corr);
+        let cause = Cause::Failure(format!("{} {}", self.topo.app_label(app), failure.describe()));
+        match self.topo.pair(p).group {
+            Some(g) if self.is_member(p) => self.group_member_failed(g, p, s, cause, corr),
+            _ => {
+                self.auto_switchover(p, 1 - s, cause, corr);
+            }
         }
     }
 
@@ -322,30 +393,31 @@ impl Engine {
         let apps = self.topo.pair(p).apps;
         let active = self.pairs[p.ix()].active;
         let other = 1 - active;
-        // An unreachable instance that was primary may still be: wait for its agent or
-        // for the host-lost failover, do not guess.
-        if (0..2).any(|s| (rt[s].status == AppStatus::Unknown || rt[s].stale) && rt[s].mode == Mode::Primary) {
+        let conn = apps.map(|a| self.hosts[self.topo.app_host(a).ix()].connected);
+        let connected = |s: usize| conn[s];
+        // An instance that was primary when its agent was lost may still serve: fail over
+        // only when the pair's triggers include a lost host (the agent-lost failover).
+        let lost_primary = (0..2).find(|s| !connected(*s) && rt[*s].mode == Mode::Primary);
+        if lost_primary.is_some() && !self.topo.pair(p).failover.host_lost {
             return;
         }
-        let usable = |s: usize| rt[s].status == AppStatus::Up;
+        let usable = |s: usize| rt[s].status == AppStatus::Up && connected(s);
         // Right after the controller starts, give the preferred instance time to report
         // before promoting the other one just because it booted first.
         if !usable(active) && rt[active].status == AppStatus::Unknown && self.now < self.grace_until {
             self.timers.set(TimerKey::Recheck(p), self.grace_until);
             return;
         }
-        if rt[active].mode == Mode::None && rt[other].mode != Mode::Backup && usable(active) {
-            // Start-up (or both restarted): assign modes, no alarm; the assignment is an
-            // incident of its own until the pair is redundant.
-            let corr = match self.pairs[p.ix()].incident {
-                Some(c) => c,
-                None => self.new_correlation(),
-            };
-            self.pairs[p.ix()].incident = Some(corr);
-            self.order_mode(apps[active], Mode::Primary, Some(corr));
-            if rt[other].status.is_running() && rt[other].mode == Mode::None {
-                self.order_mode(apps[other], Mode::Backup, Some(corr));
-            }
+        let member = self.is_member(p);
+        // A member is assigned on its leader's side, once the leader is.
+        let start_side = if member { self.leader_side(p) } else { Some(active) };
+        if let Some(s) = start_side
+            && rt[s].mode == Mode::None
+            && rt[1 - s].mode != Mode::Backup
+            && usable(s)
+        {
+            self.pairs[p.ix()].active = s;
+            self.assign_modes(p, s, rt);
             return;
         }
         if rt[active].ordered.is_some() || rt[other].ordered.is_some_and(|(m, _)| m == Mode::Primary) {
@@ -356,26 +428,27 @@ impl Engine {
             None => self.new_correlation(),
         };
         self.pairs[p.ix()].incident = Some(corr);
-        let member = self.topo.pair(p).group.is_some_and(|g| self.topo.group(g).leader != p);
-        // A member waits while its leader switches, and follows it (group alignment) when
-        // the leader runs on the other side: neither is a member without a primary.
-        if member && let Some(g) = self.topo.pair(p).group {
-            let lr = &self.pairs[self.topo.group(g).leader.ix()];
-            if lr.switchover.is_some() || lr.active != active {
-                return;
-            }
-        }
-        let target = if usable(active) {
-            Some(active)
-        } else if rt[other].status.is_running() && !member {
-            // A running backup; if it is not ready, the gate refuses and says why.
-            Some(other)
+        let started = if member {
+            self.member_no_primary(p, rt, corr)
         } else {
-            None
-        };
-        let started = match target {
-            Some(t) => self.auto_switchover(p, t, Cause::NoPrimary, corr),
-            None => false,
+            // The chosen instance when it can serve, else the other one; the gates refuse
+            // (and say why) when it cannot.
+            let target = if usable(active) {
+                Some(active)
+            } else if rt[other].status.is_running() && connected(other) {
+                Some(other)
+            } else if rt[active].status.is_running() && connected(active) {
+                Some(active)
+            } else {
+                None
+            };
+            match target {
+                Some(t) => self.auto_switchover(p, t, Cause::NoPrimary, corr),
+                None => {
+                    self.refuse_recovery(p, corr, "no instance is running and reachable".into());
+                    false
+                }
+            }
         };
         if !started && self.pairs[p.ix()].brain != Brain::NoBrain {
             self.pairs[p.ix()].brain = Brain::NoBrain;
@@ -388,11 +461,103 @@ impl Engine {
                     "pair {} has no primary ({} {}, {} {})",
                     self.topo.pair(p).id,
                     self.topo.app_label(apps[0]),
-                    rt[0].status.as_str(),
+                    self.app_state_word(apps[0]),
                     self.topo.app_label(apps[1]),
-                    rt[1].status.as_str()
+                    self.app_state_word(apps[1])
                 ),
             );
+        }
+    }
+
+    /// Start-up (or both instances restarted): assign modes without an alarm. The
+    /// assignment is an incident of its own until the pair is redundant, and its mode
+    /// events fire no alarm condition (nothing switched over).
+    fn assign_modes(&mut self, p: PairIx, active: usize, rt: &[AppRt; 2]) {
+        let apps = self.topo.pair(p).apps;
+        let corr = match self.pairs[p.ix()].incident {
+            Some(c) => c,
+            None => self.new_correlation(),
+        };
+        self.pairs[p.ix()].incident = Some(corr);
+        self.apps[apps[active].ix()].assigning = true;
+        self.order_mode(apps[active], Mode::Primary, Some(corr));
+        let other = 1 - active;
+        if rt[other].status.is_running() && rt[other].mode == Mode::None {
+            self.apps[apps[other].ix()].assigning = true;
+            self.order_mode(apps[other], Mode::Backup, Some(corr));
+        }
+    }
+
+    /// A member without a primary follows its leader, always: it waits while the leader
+    /// is undecided, takes the leader's side when its instance there can serve, and
+    /// otherwise asks the whole group to move (as the failure of that instance would).
+    fn member_no_primary(&mut self, p: PairIx, rt: &[AppRt; 2], corr: Correlation) -> bool {
+        let Some(side) = self.leader_side(p) else {
+            return true; // the leader decides first; not a member without a primary yet
+        };
+        if self.pairs[p.ix()].active != side {
+            return true; // group alignment moves it
+        }
+        let app = self.side_app(p, side);
+        let host_ok = self.hosts[self.topo.app_host(app).ix()].connected;
+        if rt[side].status == AppStatus::Up && host_ok {
+            return self.auto_switchover(p, side, Cause::NoPrimary, corr);
+        }
+        if rt[side].status == AppStatus::Starting && host_ok {
+            return true; // a restarted instance: it will be ready (or say it is not)
+        }
+        let Some(g) = self.topo.pair(p).group else {
+            return false;
+        };
+        let what = format!("{} is {}", self.topo.app_label(app), self.app_state_word(app));
+        self.group_member_failed(g, p, side, Cause::Failure(what), corr);
+        let leader = self.topo.group(g).leader;
+        self.pairs[leader.ix()].switchover.is_some()
+    }
+
+    /// Logs once per incident why a pair without a primary is not recovered.
+    pub(crate) fn refuse_recovery(&mut self, p: PairIx, corr: Correlation, reason: String) {
+        let message = format!("pair {} cannot be given a primary: {reason}", self.topo.pair(p).id);
+        self.refuse_once(p, corr, reason, message, None);
+    }
+
+    /// Logs a refusal (HC-1104) once per incident and reason: a level-triggered decision
+    /// asks again on every input, the log says it once.
+    pub(crate) fn refuse_once(
+        &mut self,
+        p: PairIx,
+        corr: Correlation,
+        reason: String,
+        message: String,
+        cause: Option<String>,
+    ) {
+        if self.pairs[p.ix()].refused.as_ref() == Some(&(Some(corr), reason.clone())) {
+            return;
+        }
+        self.pairs[p.ix()].refused = Some((Some(corr), reason.clone()));
+        let mut attrs = vec![("reason", reason)];
+        if let Some(c) = cause {
+            attrs.push(("cause", c));
+        }
+        self.emit_with(
+            EventId::SwitchoverRefused,
+            Entity::Pair(p),
+            Entity::Pair(p),
+            Some(corr),
+            message,
+            attrs,
+        );
+    }
+
+    /// What an instance is, in words: `unreachable` only when its agent is.
+    pub(crate) fn app_state_word(&self, app: AppIx) -> &'static str {
+        let a = &self.apps[app.ix()];
+        if !self.hosts[self.topo.app_host(app).ix()].connected {
+            "unreachable"
+        } else if a.status == AppStatus::Unknown {
+            "not reported yet"
+        } else {
+            a.status.as_str()
         }
     }
 
@@ -411,6 +576,14 @@ impl Engine {
             _ if pr.switchover.is_some() => return Redundancy::Degraded,
             _ => return Redundancy::NoPrimary,
         };
+        // A primary that reports itself unavailable does not serve, whatever its mode.
+        if rt[s].status == AppStatus::Unavailable {
+            return if pr.switchover.is_some() {
+                Redundancy::Degraded
+            } else {
+                Redundancy::NoPrimary
+            };
+        }
         let b = rt[1 - s];
         if b.stale && b.status.is_running() {
             return Redundancy::Degraded;
@@ -435,6 +608,10 @@ impl Engine {
         }
         let r = self.compute_redundancy(p);
         self.pairs[p.ix()].redundancy = r;
+        let pr = &self.pairs[p.ix()];
+        if pr.operator_vip && pr.switchover.is_none() && self.vip_placement_ok(p) {
+            self.pairs[p.ix()].operator_vip = false;
+        }
         self.update_backup_readiness(p);
         let pr = &self.pairs[p.ix()];
         let corr = pr.incident;
@@ -504,12 +681,17 @@ impl Engine {
         }
     }
 
-    /// Counts a completed switchover against the anti-flap budget.
-    pub(crate) fn record_switchover(&mut self, p: PairIx, corr: Correlation) {
+    /// Counts a completed automatic switchover against the anti-flap budget. An operator's
+    /// switchover is recorded as the last one but never counts: it must not hold back
+    /// automatic recovery later.
+    pub(crate) fn record_switchover(&mut self, p: PairIx, corr: Correlation, manual: bool) {
         let af = self.topo.pair(p).anti_flap;
         let now = self.now;
         let pr = &mut self.pairs[p.ix()];
         pr.last_switchover = Some(now);
+        if manual {
+            return;
+        }
         pr.history.push(now);
         pr.history.retain(|t| now.since(*t) < af.window);
         if pr.history.len() as u32 >= af.max_switchovers && !pr.flapping {

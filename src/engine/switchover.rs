@@ -37,19 +37,35 @@ impl Cause {
 pub enum Step {
     /// Waiting for the old primary to confirm backup mode.
     Demoting,
+    /// The old primary did not demote in time: waiting for it to stop (SIGTERM, then
+    /// SIGKILL after the agent's grace).
+    Fencing,
+    /// It did not stop either: waiting for the kill.
+    Killing,
     /// Waiting for the new primary to confirm primary mode.
     Promoting,
     /// Waiting for the new primary's announcement (4563).
     Announcing,
+    /// The new primary serves: waiting for the VIP to be bound on its host (and off the
+    /// old one, when that host can be reached).
+    MovingVip,
 }
 
 impl Step {
     pub fn as_str(self) -> &'static str {
         match self {
             Step::Demoting => "demoting",
+            Step::Fencing => "fencing",
+            Step::Killing => "killing",
             Step::Promoting => "promoting",
             Step::Announcing => "announcing",
+            Step::MovingVip => "moving the VIP",
         }
+    }
+
+    /// Before the new primary is confirmed: the pair's placement is undecided.
+    pub fn is_deciding(self) -> bool {
+        self != Step::MovingVip
     }
 }
 
@@ -82,6 +98,11 @@ impl Engine {
         let restore = cause == Cause::NoPrimary && to == pr.active && !runaway;
         let refusal = if pr.maintenance {
             Some("the pair is in maintenance".to_string())
+        } else if self.now < pr.retry_after {
+            Some(format!(
+                "{} automatic switchover(s) failed in a row: next attempt at {}",
+                pr.failed_attempts, pr.retry_after
+            ))
         } else if pr.flapping && !restore {
             Some(format!(
                 "anti-flap: {} switchovers inside {}",
@@ -90,6 +111,8 @@ impl Engine {
             ))
         } else if !self.hosts[self.topo.app_host(target).ix()].connected {
             Some(format!("the agent of {label} is unreachable"))
+        } else if t.stale {
+            Some(format!("the state of {label} is not reported yet"))
         } else if t.status == AppStatus::Unavailable && !self.ignores_readiness() {
             Some(format!("backup {label} is not ready ({})", t.detail))
         } else if t.status == AppStatus::Starting && !self.ignores_readiness() {
@@ -102,20 +125,11 @@ impl Engine {
             self.group_member_not_ready(p, to)
         };
         if let Some(reason) = refusal {
-            if self.pairs[p.ix()].refused.as_ref() != Some(&(Some(corr), reason.clone())) {
-                self.pairs[p.ix()].refused = Some((Some(corr), reason.clone()));
-                self.emit_with(
-                    EventId::SwitchoverRefused,
-                    Entity::Pair(p),
-                    Entity::Pair(p),
-                    Some(corr),
-                    format!(
-                        "automatic switchover of {} to {label} refused: {reason}",
-                        self.topo.pair(p).id
-                    ),
-                    vec![("reason", reason), ("cause", cause.describe(&self.topo))],
-                );
-            }
+            let message = format!(
+                "automatic switchover of {} to {label} refused: {reason}",
+                self.topo.pair(p).id
+            );
+            self.refuse_once(p, corr, reason, message, Some(cause.describe(&self.topo)));
             return false;
         }
         self.start_switchover(p, to, cause, corr, false);
@@ -201,11 +215,7 @@ impl Engine {
                 "promote {} ({} is {}, not demoted)",
                 self.topo.app_label(to_app),
                 self.topo.app_label(from_app),
-                if f.status.is_known() {
-                    f.status.as_str()
-                } else {
-                    "unreachable"
-                }
+                self.app_state_word(from_app)
             )
         };
         self.emit_with(
@@ -254,11 +264,57 @@ impl Engine {
                 if announces && !self.apps[app.ix()].announced {
                     self.set_step(p, Step::Announcing);
                 } else {
-                    self.complete_switchover(p);
+                    self.primary_confirmed(p);
                 }
             }
             _ => {}
         }
+    }
+
+    /// Whether a switchover of `p` is still deciding who is primary (any step before the
+    /// VIP move).
+    pub(crate) fn deciding(&self, p: PairIx) -> bool {
+        self.pairs[p.ix()]
+            .switchover
+            .as_ref()
+            .is_some_and(|sw| sw.step.is_deciding())
+    }
+
+    /// The new primary confirmed its mode (and announced it): the pair's placement is
+    /// decided. Members may follow now; the switchover completes once the VIP is in place.
+    fn primary_confirmed(&mut self, p: PairIx) {
+        let Some(sw) = self.pairs[p.ix()].switchover.clone() else {
+            return;
+        };
+        let pr = &mut self.pairs[p.ix()];
+        pr.active = sw.to;
+        pr.failed_attempts = 0;
+        if self.topo.pair(p).vip.is_some() {
+            self.set_step(p, Step::MovingVip);
+            self.mark_group_of(p);
+        } else {
+            self.complete_switchover(p, None);
+        }
+    }
+
+    /// During the VIP step: complete once the VIP is bound on the new primary's host. The
+    /// reconciler removes it from the old host before it binds it on the new one, so by
+    /// then the old host was cleared, or could not be (its NIC down, its agent lost): that
+    /// is flagged (duplicate, possible conflict) and reconciled on its own.
+    /// Returns whether it completed the switchover.
+    pub(crate) fn check_vip_step(&mut self, p: PairIx) -> bool {
+        let Some(sw) = &self.pairs[p.ix()].switchover else {
+            return false;
+        };
+        if sw.step != Step::MovingVip {
+            return false;
+        }
+        let v = &self.pairs[p.ix()].vip;
+        if v.obs[sw.to] == VipObs::Bound && v.pending.is_none() {
+            self.complete_switchover(p, None);
+            return true;
+        }
+        false
     }
 
     pub(crate) fn on_switchover_announced(&mut self, p: PairIx, app: AppIx) {
@@ -267,7 +323,7 @@ impl Engine {
             && sw.step == Step::Announcing
             && side == sw.to
         {
-            self.complete_switchover(p);
+            self.primary_confirmed(p);
         }
     }
 
@@ -292,10 +348,15 @@ impl Engine {
         let Some(sw) = self.pairs[p.ix()].switchover.clone() else {
             return;
         };
-        if side == sw.to {
+        if side == sw.to && sw.step.is_deciding() {
             let label = self.topo.app_label(self.side_app(p, side));
             self.fail_switchover(p, format!("the new primary {label} failed during the switchover"));
-        } else if sw.step == Step::Demoting {
+        } else if side == sw.to {
+            // It failed while its VIP moved: the switchover is over, the failure is a new
+            // fact for the pair's reconciliation.
+            let label = self.topo.app_label(self.side_app(p, side));
+            self.complete_switchover(p, Some(format!("{label} failed while the VIP moved")));
+        } else if matches!(sw.step, Step::Demoting | Step::Fencing | Step::Killing) {
             self.promote(p);
         }
     }
@@ -305,20 +366,80 @@ impl Engine {
             return;
         };
         let timeout = self.topo.controller.mode_timeout;
+        let from_app = self.side_app(p, sw.from);
+        let from_label = self.topo.app_label(from_app);
         match sw.step {
-            Step::Announcing => self.complete_switchover(p),
+            Step::Announcing => self.primary_confirmed(p),
             Step::Demoting => {
-                let label = self.topo.app_label(self.side_app(p, sw.from));
-                self.fail_switchover(p, format!("{label} did not confirm backup mode within {timeout}"));
+                // Fence the primary that does not demote before promoting the other one:
+                // two primaries must never serve at once.
+                self.fence(
+                    p,
+                    &sw,
+                    Step::Fencing,
+                    format!("did not confirm backup mode within {timeout}"),
+                );
+            }
+            Step::Fencing => {
+                self.fence(p, &sw, Step::Killing, format!("did not stop within {timeout}"));
+            }
+            Step::Killing => {
+                self.fail_switchover(
+                    p,
+                    format!("{from_label} could not be demoted, stopped or killed within {timeout} each"),
+                );
             }
             Step::Promoting => {
                 let label = self.topo.app_label(self.side_app(p, sw.to));
                 self.fail_switchover(p, format!("{label} did not confirm primary mode within {timeout}"));
             }
+            Step::MovingVip => {
+                let address = self
+                    .topo
+                    .pair(p)
+                    .vip
+                    .as_ref()
+                    .map(|v| v.address.clone())
+                    .unwrap_or_default();
+                let host = self.topo.host(self.topo.app_host(self.side_app(p, sw.to))).id.clone();
+                self.complete_switchover(
+                    p,
+                    Some(format!(
+                        "VIP {address} not in place on {host} within {timeout}; the reconciler keeps trying"
+                    )),
+                );
+            }
         }
     }
 
-    fn complete_switchover(&mut self, p: PairIx) {
+    /// Orders the old primary stopped (`Fencing`) or killed (`Killing`), and waits for its
+    /// exit before promoting the other instance.
+    fn fence(&mut self, p: PairIx, sw: &Switchover, step: Step, why: String) {
+        let app = self.side_app(p, sw.from);
+        let host = self.topo.app_host(app);
+        let label = self.topo.app_label(app);
+        let what = if step == Step::Fencing { "stopping" } else { "killing" };
+        self.emit_with(
+            EventId::PrimaryFenced,
+            Entity::Pair(p),
+            Entity::Pair(p),
+            Some(sw.correlation),
+            format!("{label} {why}: {what} it before promoting the other instance"),
+            vec![("switchover", sw.id.to_string()), ("app", label.clone())],
+        );
+        self.apps[app.ix()].fenced = true;
+        let correlation = Some(sw.correlation);
+        self.command(if step == Step::Fencing {
+            Command::Stop { host, app, correlation }
+        } else {
+            Command::Kill { host, app, correlation }
+        });
+        self.set_step(p, step);
+    }
+
+    /// Ends a switchover whose new primary confirmed its mode: completed, or with the
+    /// VIP still not in place (`problem`), which is logged as a failure of that step.
+    fn complete_switchover(&mut self, p: PairIx, problem: Option<String>) {
         let Some(sw) = self.pairs[p.ix()].switchover.take() else {
             return;
         };
@@ -326,28 +447,47 @@ impl Engine {
         self.pairs[p.ix()].active = sw.to;
         let to_app = self.side_app(p, sw.to);
         let announced = self.apps[to_app.ix()].announced || !self.topo.app(to_app).announces_primary;
-        self.emit_with(
-            EventId::SwitchoverCompleted,
-            Entity::Pair(p),
-            Entity::Pair(p),
-            Some(sw.correlation),
-            format!(
-                "switchover of {} completed in {}: {} is primary{}",
-                self.topo.pair(p).id,
-                self.now.since(sw.started),
-                self.topo.app_label(to_app),
-                if announced {
-                    ""
-                } else {
-                    " (no 4563 announcement within the mode timeout)"
-                }
+        let took = self.now.since(sw.started);
+        let mut attrs = vec![
+            ("switchover", sw.id.to_string()),
+            ("duration_ms", took.as_ms().to_string()),
+        ];
+        match problem {
+            None => self.emit_with(
+                EventId::SwitchoverCompleted,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                Some(sw.correlation),
+                format!(
+                    "switchover of {} completed in {took}: {} is primary{}",
+                    self.topo.pair(p).id,
+                    self.topo.app_label(to_app),
+                    if announced {
+                        ""
+                    } else {
+                        " (no 4563 announcement within the mode timeout)"
+                    }
+                ),
+                attrs,
             ),
-            vec![
-                ("switchover", sw.id.to_string()),
-                ("duration_ms", self.now.since(sw.started).as_ms().to_string()),
-            ],
-        );
-        self.record_switchover(p, sw.correlation);
+            Some(reason) => {
+                attrs.push(("reason", reason.clone()));
+                self.emit_with(
+                    EventId::SwitchoverFailed,
+                    Entity::Pair(p),
+                    Entity::Pair(p),
+                    Some(sw.correlation),
+                    format!(
+                        "switchover of {} failed at step {}: {} is primary, but {reason}",
+                        self.topo.pair(p).id,
+                        sw.step.as_str(),
+                        self.topo.app_label(to_app)
+                    ),
+                    attrs,
+                );
+            }
+        }
+        self.record_switchover(p, sw.correlation, sw.cause.is_manual());
         self.mark_group_of(p);
         #[cfg(test)]
         if self.sabotage.vip_per_member
@@ -384,12 +524,27 @@ impl Engine {
             ),
             vec![("switchover", sw.id.to_string()), ("reason", reason)],
         );
+        if !sw.cause.is_manual() {
+            // Level-triggered recovery tries again, after a backoff that doubles with each
+            // failure in a row, so a broken instance is not ordered about forever.
+            let pr = &mut self.pairs[p.ix()];
+            pr.failed_attempts += 1;
+            let n = pr.failed_attempts.min(8);
+            let wait = self
+                .topo
+                .controller
+                .mode_timeout
+                .times(1u64 << (n - 1))
+                .min(Span::secs(300));
+            pr.retry_after = self.now + wait;
+            self.timers.set(TimerKey::Recheck(p), self.now + wait);
+        }
         self.mark_group_of(p);
     }
 
     /// Marks `p`, and every member of its group when it leads one: members defer their
     /// own repairs while the leader switches.
-    fn mark_group_of(&mut self, p: PairIx) {
+    pub(crate) fn mark_group_of(&mut self, p: PairIx) {
         self.mark_pair(p);
         if let Some(g) = self.topo.pair(p).group
             && self.topo.group(g).leader == p
@@ -433,6 +588,10 @@ impl Engine {
                 vec![("reason", why.clone())],
             );
             return Err(Refused(why));
+        }
+        if self.pairs[plan.pair.ix()].maintenance {
+            // The operator moves the pair: its VIP moves with it, maintenance or not.
+            self.pairs[plan.pair.ix()].operator_vip = true;
         }
         let id = self.start_switchover(plan.pair, plan.to_side, Cause::Operator(op.label()), corr, force);
         if let Some(g) = plan.group {

@@ -67,6 +67,8 @@ struct H {
     /// When false, the fake agent leaves VIP actions unanswered (and NIC `sip` of h1 "down").
     vip_ok: bool,
     peer_answers: bool,
+    /// An application whose mode hook hangs: its mode orders go unanswered.
+    hung_hook: Option<AppIx>,
 }
 
 const A: AppIx = AppIx(0);
@@ -78,13 +80,19 @@ const H2: HostIx = HostIx(1);
 impl H {
     /// A started controller with both agents connected and `a` primary, `b` backup.
     fn new() -> H {
-        let topo = Arc::new(config::parse(TOPO, "t.toml").expect("valid"));
+        H::with_topology(TOPO)
+    }
+
+    /// The same start on another topology (a variant of [`TOPO`]).
+    fn with_topology(text: &str) -> H {
+        let topo = Arc::new(config::parse(text, "t.toml").expect("valid"));
         let mut h = H {
             e: Engine::new(topo, SiteIx(0)),
             now: Time::ZERO,
             log: Vec::new(),
             vip_ok: true,
             peer_answers: true,
+            hung_hook: None,
         };
         h.input(Input::Start);
         for host in [H1, H2] {
@@ -151,10 +159,17 @@ impl H {
             }
             for c in cmds {
                 let reply = match c {
+                    Command::SetMode { app, .. } if self.hung_hook == Some(app) => vec![],
                     Command::SetMode { app, mode, .. } => {
                         let mut v = vec![Input::ModeReport { app, mode }];
-                        if mode == Mode::Primary {
-                            v.push(Input::Announced { app });
+                        match mode {
+                            Mode::Primary => v.push(Input::Announced { app }),
+                            // A new backup's start-up checks pass at once.
+                            Mode::Backup => v.push(Input::AppState {
+                                app,
+                                report: AppReport::Running,
+                            }),
+                            Mode::None => {}
                         }
                         v
                     }
@@ -181,6 +196,22 @@ impl H {
                             output_tail: "ok".into(),
                         },
                     }],
+                    Command::Start { app, .. } => vec![
+                        Input::ModeReport { app, mode: Mode::None },
+                        Input::AppState {
+                            app,
+                            report: AppReport::Running,
+                        },
+                    ],
+                    Command::Stop { app, .. } | Command::Kill { app, .. } => {
+                        if self.hung_hook == Some(app) {
+                            self.hung_hook = None; // a stopped process takes its hook with it
+                        }
+                        vec![Input::AppState {
+                            app,
+                            report: AppReport::Exited { code: 143 },
+                        }]
+                    }
                     Command::ProbePeer { .. } => vec![Input::PeerProbe {
                         answered: self.peer_answers,
                     }],
@@ -296,8 +327,9 @@ fn a_manual_switchover_demotes_first_and_moves_the_vip_with_one_correlation() {
             .position(|x| *x == id)
             .unwrap_or_else(|| panic!("{id} missing: {ids:?}"))
     };
-    assert!(pos("00-5151") < pos("00-5150") && pos("00-5150") < pos("4563") && pos("4563") < pos("HC-1102"));
-    assert!(pos("HC-1102") < pos("HC-1201") && pos("HC-1201") < pos("HC-1200"));
+    assert!(pos("00-5151") < pos("00-5150") && pos("00-5150") < pos("4563") && pos("4563") < pos("HC-1201"));
+    // Completion includes the VIP: removed from the old host, bound on the new one.
+    assert!(pos("HC-1201") < pos("HC-1200") && pos("HC-1200") < pos("HC-1102"));
     let corr = h.log[0].correlation;
     assert!(h.log.iter().all(|e| e.correlation == corr), "{:?}", h.log);
     assert_eq!(h.e.pair(P).redundancy, Redundancy::Ok);
@@ -439,73 +471,91 @@ fn an_alarm_condition_runs_its_script_on_the_event_host() {
     assert!(h.ids().contains(&"HC-1400") && h.ids().contains(&"HC-1301"));
 }
 
-#[test]
-fn a_set_mode_reaction_orders_the_mode() {
-    let text = TOPO.replace(
+/// A harness whose alarm condition `on-primary` is replaced by `alarm` (TOML body after the
+/// `id` line).
+fn with_alarm(alarm: &str) -> H {
+    H::with_topology(&TOPO.replace(
         "event = \"00-5150\"\npair = \"p\"\nreactions = [{ run-script = \"notify\" }]",
-        "event = \"HC-1600\"\npair = \"p\"\nreactions = [{ set-mode = \"b\", mode = \"primary\" }]",
-    );
-    let topo = Arc::new(config::parse(&text, "t.toml").expect("valid"));
+        alarm,
+    ))
+}
+
+#[test]
+fn a_set_mode_reaction_is_a_switchover_with_its_gates() {
+    let h = with_alarm("event = \"HC-1601\"\npair = \"p\"\nreactions = [{ set-mode = \"b\", mode = \"primary\" }]");
     assert_eq!(
-        topo.alarms[0].reactions,
+        h.e.topology().alarms[0].reactions,
         vec![Reaction::SetMode { app: B, primary: true }]
     );
-    let mut e = Engine::new(topo, SiteIx(0));
-    e.handle(Time(0), Input::Start);
-    e.handle(Time(1), Input::Heartbeat { host: H2 });
-    e.drain();
-    let req = OperatorRequest {
-        operator: Operator {
-            name: "alice".into(),
-            from: None,
-        },
-        request_id: None,
-        reason: None,
-        command: OperatorCommand::Maintenance { pair: P, on: true },
-    };
-    e.operator(Time(2), req).unwrap();
-    let (cmds, evs) = e.drain();
-    assert!(evs.iter().any(|e| e.id == EventId::AlarmActivated));
+    let mut h = h;
+    h.op(OperatorCommand::Maintenance { pair: P, on: true }, None).unwrap();
+    h.op(OperatorCommand::Maintenance { pair: P, on: false }, None).unwrap();
+    assert_eq!(h.primary(), Some(B), "{:?}", h.ids());
+    let req = h.log.iter().find(|e| e.id == EventId::SwitchoverRequested).unwrap();
     assert!(
-        cmds.iter().any(|c| matches!(
-            c,
-            Command::SetMode {
-                app: B,
-                mode: Mode::Primary,
-                ..
-            }
-        )),
-        "{cmds:?}"
+        req.message.contains("alarm condition set b@h2 to primary on HC-1601"),
+        "{}",
+        req.message
     );
 }
 
 #[test]
-fn a_reaction_that_fights_the_controller_is_held_back_by_anti_flap() {
-    let text = TOPO.replace(
-        "reactions = [{ run-script = \"notify\" }]",
-        "reactions = [{ set-mode = \"a\", mode = \"backup\" }]",
-    );
-    let topo = Arc::new(config::parse(&text, "t.toml").expect("valid"));
-    let mut h = H::new();
-    h.e = Engine::new(topo, SiteIx(0));
-    h.input(Input::Start);
-    for host in [H1, H2] {
-        h.input(Input::Heartbeat { host });
-        h.input(Input::NicState { host, nic: 1, up: true });
-    }
-    // Every 5150 of `a` demotes it again; the controller re-promotes it a bounded number of
-    // times, then holds back and reports flapping instead of looping forever.
-    h.input(Input::ModeReport {
-        app: A,
-        mode: Mode::None,
-    });
+fn a_set_mode_reaction_is_refused_in_maintenance() {
+    // Regression: the reaction ordered the mode directly, bypassing maintenance.
+    let mut h = with_alarm("event = \"HC-1600\"\npair = \"p\"\nreactions = [{ set-mode = \"b\", mode = \"primary\" }]");
+    h.op(OperatorCommand::Maintenance { pair: P, on: true }, None).unwrap();
+    assert!(h.ids().contains(&"HC-1400"), "{:?}", h.ids());
+    assert_eq!(h.primary(), Some(A), "{:?}", h.ids());
+    let refused = h.log.iter().find(|e| e.id == EventId::SwitchoverRefused).unwrap();
+    assert!(refused.message.contains("maintenance"), "{}", refused.message);
+}
+
+#[test]
+fn a_set_mode_reaction_never_leaves_a_pair_without_a_primary() {
+    // The reaction demotes `a` on every 5150; with `b` down it is refused, `a` stays.
+    let mut h = with_alarm("event = \"00-5150\"\npair = \"p\"\nreactions = [{ set-mode = \"a\", mode = \"backup\" }]");
+    h.switchover(false, None).unwrap();
+    assert_eq!(h.primary(), Some(B));
     h.input(Input::AppState {
-        app: A,
-        report: AppReport::Running,
+        app: B,
+        report: AppReport::Exited { code: 1 },
     });
     h.advance(15);
-    assert!(h.count(EventId::Flapping) >= 1, "{:?}", h.ids());
-    assert!(h.count(EventId::SwitchoverRequested) <= 4, "{:?}", h.ids());
+    assert_eq!(h.primary(), Some(A), "{:?}", h.ids());
+    assert!(h.count(EventId::SwitchoverRefused) >= 1, "{:?}", h.ids());
+    assert!(h.count(EventId::SwitchoverRequested) <= 3, "{:?}", h.ids());
+}
+
+#[test]
+fn the_start_up_assignment_pages_nobody() {
+    // Regression: the first 5150 fired the `*-switched` alarm and ran notify-oncall.
+    let topo = Arc::new(config::parse(TOPO, "t.toml").expect("valid"));
+    let mut e = Engine::new(topo, SiteIx(0));
+    e.handle(Time(0), Input::Start);
+    for host in [H1, H2] {
+        e.handle(Time(1), Input::Heartbeat { host });
+    }
+    for app in [A, B] {
+        e.handle(Time(2), Input::ModeReport { app, mode: Mode::None });
+        e.handle(
+            Time(2),
+            Input::AppState {
+                app,
+                report: AppReport::Running,
+            },
+        );
+    }
+    e.handle(
+        Time(3),
+        Input::ModeReport {
+            app: A,
+            mode: Mode::Primary,
+        },
+    );
+    let (_, evs) = e.drain();
+    let primary = evs.iter().find(|e| e.id == EventId::ModePrimary).expect("5150 logged");
+    assert_eq!(primary.attr("assignment"), Some("start-up"));
+    assert!(!evs.iter().any(|e| e.id == EventId::AlarmActivated), "{evs:?}");
 }
 
 #[test]
@@ -602,4 +652,245 @@ fn at_start_the_preferred_instance_gets_time_to_report() {
         }),
         "{cmds:?}"
     );
+}
+
+// ------------------------------------------------------------ recovery is level-triggered
+
+#[test]
+fn a_failover_refused_by_an_anti_flap_hold_happens_when_the_hold_ends() {
+    // Regression (random seed 16): the hold ended, the pair stayed without a primary.
+    let mut h = H::new();
+    for _ in 0..2 {
+        let p = h.primary().unwrap();
+        h.input(Input::AppState {
+            app: p,
+            report: AppReport::Exited { code: 1 },
+        });
+        h.input(Input::ModeReport {
+            app: p,
+            mode: Mode::None,
+        });
+        h.input(Input::AppState {
+            app: p,
+            report: AppReport::Running,
+        });
+        h.advance(1);
+    }
+    assert_eq!(h.count(EventId::Flapping), 1, "{:?}", h.ids());
+    let primary = h.primary().unwrap();
+    // The primary's host is lost while the hold is on: refused, and said so.
+    let lost_host = if primary == A { H1 } else { H2 };
+    let other_host = if primary == A { H2 } else { H1 };
+    h.advance_with(4, &[other_host]);
+    assert_eq!(h.primary(), None);
+    assert!(
+        h.log
+            .iter()
+            .any(|e| e.id == EventId::SwitchoverRefused && e.message.contains("anti-flap"))
+    );
+    assert_eq!(h.e.pair(P).redundancy, Redundancy::NoPrimary);
+    // When the hold ends (10 minutes after the first switchover), the other instance is
+    // promoted without any new input about the pair.
+    h.advance_with(600, &[other_host]);
+    assert_ne!(h.primary(), None, "{:?}", h.ids());
+    assert_eq!(h.e.pair(P).redundancy, Redundancy::NoBackup);
+    let _ = lost_host;
+}
+
+#[test]
+fn a_failover_refused_because_the_backup_was_not_ready_happens_once_it_is() {
+    let mut h = H::new();
+    h.input(Input::AppState {
+        app: B,
+        report: AppReport::ServiceUnavailable { detail: "init".into() },
+    });
+    h.input(Input::AppState {
+        app: A,
+        report: AppReport::Exited { code: 1 },
+    });
+    assert_eq!(h.primary(), None);
+    assert!(
+        h.log
+            .iter()
+            .any(|e| e.id == EventId::SwitchoverRefused && e.message.contains("not ready"))
+    );
+    h.input(Input::AppState {
+        app: B,
+        report: AppReport::Running,
+    });
+    assert_eq!(h.primary(), Some(B), "{:?}", h.ids());
+}
+
+#[test]
+fn a_failover_refused_because_the_backup_agent_was_unreachable_happens_when_it_is_back() {
+    let mut h = H::new();
+    h.advance_with(4, &[H1]);
+    assert!(!h.e.host_connected(H2));
+    h.input(Input::AppState {
+        app: A,
+        report: AppReport::Exited { code: 1 },
+    });
+    assert_eq!(h.primary(), None);
+    h.input(Input::Heartbeat { host: H2 });
+    h.input(Input::ModeReport {
+        app: B,
+        mode: Mode::Backup,
+    });
+    h.input(Input::AppState {
+        app: B,
+        report: AppReport::Running,
+    });
+    assert_eq!(h.primary(), Some(B), "{:?}", h.ids());
+}
+
+#[test]
+fn redundancy_is_restored_only_once_the_new_backup_passed_its_start_up_checks() {
+    // Regression (primary-failure): 00-5151 and HC-1501 in the same millisecond.
+    let mut h = H::new();
+    h.input(Input::AppState {
+        app: A,
+        report: AppReport::Exited { code: 1 },
+    });
+    assert_eq!(h.primary(), Some(B));
+    // The restarted instance is ordered to backup; its agent confirms the mode, but the
+    // start-up checks' verdict has not come yet.
+    h.e.handle(
+        h.now,
+        Input::ModeReport {
+            app: A,
+            mode: Mode::None,
+        },
+    );
+    h.e.handle(
+        h.now,
+        Input::AppState {
+            app: A,
+            report: AppReport::Running,
+        },
+    );
+    let (cmds, evs) = h.e.drain();
+    h.log.extend(evs);
+    assert!(cmds.iter().any(|c| matches!(
+        c,
+        Command::SetMode {
+            app: A,
+            mode: Mode::Backup,
+            ..
+        }
+    )));
+    h.e.handle(
+        h.now,
+        Input::ModeReport {
+            app: A,
+            mode: Mode::Backup,
+        },
+    );
+    let (_, evs) = h.e.drain();
+    h.log.extend(evs);
+    assert_eq!(h.e.app(A).status, AppStatus::Starting);
+    assert_ne!(h.e.pair(P).redundancy, Redundancy::Ok);
+    assert_eq!(h.count(EventId::RedundancyRestored), 0, "{:?}", h.ids());
+    h.input(Input::AppState {
+        app: A,
+        report: AppReport::Running,
+    });
+    assert_eq!(h.e.pair(P).redundancy, Redundancy::Ok);
+    assert_eq!(h.count(EventId::RedundancyRestored), 1);
+}
+
+#[test]
+fn an_unavailable_primary_that_cannot_fail_over_is_not_ok() {
+    // Regression: a primary reporting SERVICE_UNAVAILABLE with no usable backup showed OK.
+    let mut h = H::new();
+    h.input(Input::AppState {
+        app: B,
+        report: AppReport::Exited { code: 1 },
+    });
+    h.input(Input::AppState {
+        app: A,
+        report: AppReport::ServiceUnavailable {
+            detail: "no traffic".into(),
+        },
+    });
+    assert_eq!(h.primary(), Some(A));
+    assert_eq!(h.e.pair(P).redundancy, Redundancy::NoPrimary);
+    // The backup comes back: the unhealthy primary is replaced.
+    h.input(Input::ModeReport {
+        app: B,
+        mode: Mode::None,
+    });
+    h.input(Input::AppState {
+        app: B,
+        report: AppReport::Running,
+    });
+    h.advance(1);
+    assert_eq!(h.primary(), Some(B), "{:?}", h.ids());
+}
+
+#[test]
+fn a_primary_whose_mode_hook_hangs_is_stopped_before_the_other_is_promoted_then_restarted() {
+    // Regression: a demotion that timed out left the switchover failed forever.
+    let mut h = H::new();
+    h.hung_hook = Some(A);
+    h.switchover(false, None).unwrap();
+    assert_eq!(h.primary(), Some(A), "demotion pending");
+    h.advance(10);
+    assert!(h.ids().contains(&"HC-1105"), "{:?}", h.ids());
+    assert!(h.ids().contains(&"HC-1003"), "{:?}", h.ids());
+    assert!(!h.ids().contains(&"5064"), "a fenced exit is no failure: {:?}", h.ids());
+    assert_eq!(h.primary(), Some(B), "{:?}", h.ids());
+    let ids = h.ids();
+    let pos = |id: &str| ids.iter().position(|x| *x == id).unwrap();
+    assert!(pos("HC-1003") < pos("00-5150"), "stopped before the promotion: {ids:?}");
+    // Then the stopped instance is started again and becomes the backup.
+    h.advance(2);
+    assert_eq!(h.e.app(A).mode, Mode::Backup, "{:?}", h.ids());
+    assert_eq!(h.e.pair(P).redundancy, Redundancy::Ok);
+}
+
+#[test]
+fn a_lost_agent_vip_is_unknown_not_a_duplicate() {
+    // Regression (group-host-failure): HC-1204 while the old host was powered off.
+    let mut h = H::new();
+    h.advance_with(4, &[H2]);
+    assert_eq!(h.primary(), Some(B));
+    assert!(h.ids().contains(&"HC-1203"), "{:?}", h.ids());
+    assert!(!h.ids().contains(&"HC-1204"), "{:?}", h.ids());
+    assert_eq!(h.e.pair(P).vip.obs[0], VipObs::Unknown);
+}
+
+#[test]
+fn an_operator_switchover_in_maintenance_moves_the_vip() {
+    // Regression: the VIP stayed on the old host and the new primary went unavailable.
+    let mut h = H::new();
+    h.op(OperatorCommand::Maintenance { pair: P, on: true }, None).unwrap();
+    h.switchover(false, None).unwrap();
+    assert_eq!(h.primary(), Some(B));
+    assert_eq!(h.e.pair(P).vip.obs, [VipObs::Unbound, VipObs::Bound], "{:?}", h.ids());
+    assert!(h.ids().contains(&"HC-1102"));
+}
+
+#[test]
+fn operator_switchovers_never_hold_back_automatic_recovery() {
+    // Regression: six manual switchovers, then host-down: NO PRIMARY for minutes, silently.
+    let mut h = H::new();
+    for _ in 0..6 {
+        h.switchover(false, None).unwrap();
+        h.advance(1);
+    }
+    assert_eq!(h.count(EventId::Flapping), 0);
+    let primary = h.primary().unwrap();
+    let other_host = if primary == A { H2 } else { H1 };
+    h.advance_with(4, &[other_host]);
+    assert_ne!(h.primary(), Some(primary));
+    assert!(h.primary().is_some(), "{:?}", h.ids());
+}
+
+#[test]
+fn a_controller_that_stops_says_so() {
+    let mut h = H::new();
+    h.e.stop(h.now);
+    h.pump();
+    let ids = h.ids();
+    assert_eq!(ids[ids.len() - 2..], ["HC-2003", "HC-2001"]);
 }

@@ -39,7 +39,10 @@ pub struct PendingVip {
 /// Per pair: what each of its two hosts reports, and the reconciler's own state.
 #[derive(Clone, Debug, Default)]
 pub struct VipRt {
+    /// What each host's agent says now: `Unknown` while the agent is unreachable.
     pub obs: [VipObs; 2],
+    /// What each host's agent said last, reachable or not (for the possible-conflict flag).
+    pub last_seen: [VipObs; 2],
     pub pending: Option<PendingVip>,
     pub retry_at: [Time; 2],
     pub fails: [u32; 2],
@@ -62,7 +65,7 @@ impl Engine {
     /// The side that should hold the VIP, when the pair has a confirmed primary.
     fn vip_desired(&self, p: PairIx) -> Option<usize> {
         let pr = &self.pairs[p.ix()];
-        if pr.switchover.is_some() {
+        if self.deciding(p) {
             return None;
         }
         self.confirmed_primary(self.side_app(p, pr.active)).then_some(pr.active)
@@ -83,8 +86,24 @@ impl Engine {
             return;
         }
         let Some(side) = self.vip_side(p, host) else { return };
-        self.pairs[p.ix()].vip.obs[side] = if bound { VipObs::Bound } else { VipObs::Unbound };
+        let obs = if bound { VipObs::Bound } else { VipObs::Unbound };
+        let v = &mut self.pairs[p.ix()].vip;
+        v.obs[side] = obs;
+        v.last_seen[side] = obs;
         self.mark_pair(p);
+    }
+
+    /// The host's agent is lost: what it had bound is unknown from now on (not bound, not
+    /// unbound), so no duplicate is claimed and the possible conflict is flagged instead.
+    pub(crate) fn vip_host_lost(&mut self, host: HostIx) {
+        for p in self.pairs_on_host(host) {
+            if self.topo.pair(p).vip.is_none() {
+                continue;
+            }
+            if let Some(side) = self.vip_side(p, host) {
+                self.pairs[p.ix()].vip.obs[side] = VipObs::Unknown;
+            }
+        }
     }
 
     /// The host regained the means to act on its VIPs: retry now.
@@ -127,6 +146,7 @@ impl Engine {
         if ok {
             let v = &mut self.pairs[p.ix()].vip;
             v.obs[side] = if enable { VipObs::Bound } else { VipObs::Unbound };
+            v.last_seen[side] = v.obs[side];
             v.fails[side] = 0;
             let (id, what) = match (enable, reason) {
                 (true, VipReason::Reannounce) => (EventId::VipEnabled, "re-announced (gratuitous ARP) on"),
@@ -216,7 +236,8 @@ impl Engine {
 
     /// Level-triggered reconciliation of one pair's VIP.
     pub(crate) fn reconcile_vip(&mut self, p: PairIx) {
-        if self.topo.pair(p).vip.is_none() || !self.owns_pair(p) || self.pairs[p.ix()].maintenance {
+        let pr = &self.pairs[p.ix()];
+        if self.topo.pair(p).vip.is_none() || !self.owns_pair(p) || (pr.maintenance && !pr.operator_vip) {
             return;
         }
         let now = self.now;
@@ -242,7 +263,7 @@ impl Engine {
             .unwrap_or_default();
         let v = self.pairs[p.ix()].vip.clone();
 
-        if !reach_o && v.obs[o] != VipObs::Unbound && !v.unknown_flagged[o] {
+        if !reach_o && v.last_seen[o] != VipObs::Unbound && !v.unknown_flagged[o] {
             self.pairs[p.ix()].vip.unknown_flagged[o] = true;
             self.emit_with(
                 EventId::VipStateUnknown,
@@ -252,7 +273,7 @@ impl Engine {
                 format!(
                     "VIP {address} state on {} is unknown (agent unreachable, last seen {}): possible address conflict",
                     self.topo.host(ho).id,
-                    v.obs[o].as_str()
+                    v.last_seen[o].as_str()
                 ),
                 vec![("address", address.clone()), ("host", self.topo.host(ho).id.clone())],
             );

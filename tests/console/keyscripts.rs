@@ -135,7 +135,18 @@ fn a_forced_switchover_needs_the_pair_name_typed() {
     press(&mut c, "p<Enter>");
     assert!(c.state.modal.is_none());
     settle(&mut c, 15_000);
-    assert_eq!(pair(&c, "east-sip").primary.app, "east-sip-b");
+    // The forced switchover was carried out: b was promoted. Forcing it did not make it
+    // ready: as primary it reports SERVICE_UNAVAILABLE, so the controller gives the pair
+    // back its healthy instance.
+    assert!(
+        c.state
+            .log
+            .all
+            .iter()
+            .any(|e| e.id == "00-5150" && e.source == "app:east-sip-b@east-sip2"),
+        "b was never promoted"
+    );
+    assert_eq!(pair(&c, "east-sip").primary.app, "east-sip-a");
 }
 
 #[test]
