@@ -331,8 +331,11 @@ impl Checker {
             }
             _ => {}
         }
+        // Drill events (endpoint populations moving) are the simulated world's, not the
+        // controller's: they carry no correlation and may concern another site's incident.
         if let Some(c) = self.corr_open[p.ix()]
             && !matches!(e.id, OperatorCommand | SwitchoverRefused)
+            && e.source != Entity::Drill
             && e.correlation != Some(c)
         {
             note(

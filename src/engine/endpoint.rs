@@ -136,7 +136,14 @@ impl Endpoint {
                         let cost = Self::cost(s, server, o);
                         // Dual-registered endpoints are already registered on the backup:
                         // they switch at once instead of retrying the primary.
-                        let retries = if s.dual_registration { 1 } else { s.retry_count.max(1) };
+                        // The last server is tried once, with the full transaction
+                        // timeout: then the request fails (W9).
+                        let last = server + 1 == SERVERS;
+                        let retries = if s.dual_registration || last {
+                            1
+                        } else {
+                            s.retry_count.max(1)
+                        };
                         let (next_server, next_attempt) = if u32::from(attempt) + 1 < retries {
                             (server, attempt + 1)
                         } else {
@@ -241,6 +248,10 @@ mod tests {
         e.step(&s, |_| Outcome::NoAnswer, None);
         assert_eq!(e.next, Time(6_000 + 32_000), "64*T1 = 32s on the last server");
         assert_eq!(e.active, None);
+        // Regression: the last server was tried retry-count times (96 s). After its one
+        // 32 s try the request failed; the next one starts over from the primary (2 s).
+        e.step(&s, |_| Outcome::NoAnswer, None);
+        assert_eq!(e.next, Time(38_000 + 2_000), "back to the primary after one try");
     }
 
     #[test]
