@@ -101,7 +101,7 @@ impl Drill {
         if a.proc != Proc::Running {
             return; // a hung or dead process does not answer
         }
-        if self.fault_active(|f| *f == Fault::HookHang(app)) {
+        if self.world.apps[app.ix()].hook_hung {
             return; // the mode hook hangs: the process runs on in its old mode
         }
         let epoch = a.epoch;
@@ -595,16 +595,25 @@ impl Drill {
                         self.host_power(h, !on);
                     }
                 }
+                let controller_down =
+                    self.fault_active(|f| matches!(f, Fault::ControllerCrash(x) | Fault::ControllerStop(x) if x == s));
                 if on {
                     self.engines[s.ix()] = None;
-                } else {
+                } else if !controller_down {
                     self.engines[s.ix()] = Some(Engine::new(self.topo.clone(), *s));
                     self.with_engine(*s, |e, now| e.handle(now, Input::Start));
                 }
                 self.update_all_traffic();
             }
             (Fault::Partition, _) => self.world.partitioned = on,
-            (Fault::HookHang(_), _) => {}
+            (Fault::HookHang(a), _) => {
+                let app = &mut self.world.apps[a.ix()];
+                app.hook_hung = on;
+                if !on {
+                    app.hook_grace_until = self.now + self.topo.controller.mode_timeout;
+                }
+            }
+            (Fault::FlakyLink(h), _) => self.world.hosts[h.ix()].flaky = on,
             (Fault::ControllerCrash(s), true) => self.engines[s.ix()] = None,
             (Fault::ControllerStop(s), true) => {
                 self.with_engine(*s, |e, now| e.stop(now));

@@ -350,13 +350,18 @@ impl Checker {
         }
     }
 
-    /// Whether the pair's two hosts can act: powered, agent connected, NICs up, site up.
-    fn reachable(topo: &Topology, world: &World, engines: &[Option<Engine>], p: PairIx) -> bool {
+    /// Whether the pair's two hosts can act: mode hooks answering, powered, agent connected over a healthy link
+    /// (a flaky one is a partial partition: the controller cannot tell it from a lost
+    /// host), NICs up, site up.
+    fn reachable(topo: &Topology, world: &World, engines: &[Option<Engine>], p: PairIx, now: Time) -> bool {
         let pair = topo.pair(p);
         if engines[pair.site.ix()].is_none() || !world.sites_up[pair.site.ix()] {
             return false;
         }
         pair.apps.iter().all(|a| {
+            if world.apps[a.ix()].hook_hung || now < world.apps[a.ix()].hook_grace_until {
+                return false; // it cannot change mode: only fencing ends its state
+            }
             let h = topo.app_host(*a);
             let sh = &world.hosts[h.ix()];
             let th = topo.host(h);
@@ -365,7 +370,7 @@ impl Checker {
                 .as_ref()
                 .and_then(|v| th.nic(&v.nic))
                 .is_none_or(|n| sh.nics[n]);
-            sh.up && !sh.disconnected && sh.nics[th.management_nic] && vip_nic
+            sh.up && !sh.disconnected && !sh.flaky && sh.nics[th.management_nic] && vip_nic
         })
     }
 
@@ -398,7 +403,7 @@ impl Checker {
         list.extend(self.open_violations.iter().copied());
         for p in list {
             self.dirty[p.ix()] = false;
-            let problem = if Self::reachable(topo, world, engines, p) {
+            let problem = if Self::reachable(topo, world, engines, p, now) {
                 Self::placement_problem(topo, world, p)
             } else {
                 None

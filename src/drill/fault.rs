@@ -1,6 +1,6 @@
 //! Faults the drill can inject, and their names on the command line and in the console:
 //! `kill:APP`, `stop:APP`, `hang:APP`, `unavailable:APP`, `not-ready:APP`,
-//! `hang-hook:APP`, `disconnect:HOST`, `host-down:HOST`, `nic-down:HOST/NIC`,
+//! `hang-hook:APP`, `disconnect:HOST`, `flaky-link:HOST`, `host-down:HOST`, `nic-down:HOST/NIC`,
 //! `site-down:SITE`, `controller-crash:SITE`, `controller-stop:SITE`, `partition`. Every
 //! fault can be healed.
 
@@ -31,6 +31,9 @@ pub enum Fault {
     Partition,
     /// The application's mode hook hangs: mode orders are never confirmed until healed.
     HookHang(AppIx),
+    /// The host's agent link is flaky: heartbeats (datagrams) are lost or overtake each
+    /// other, reports and commands (one TCP connection each way) arrive late, in order.
+    FlakyLink(HostIx),
     /// The site's controller crashes alone (nothing logged); healing starts it again.
     ControllerCrash(SiteIx),
     /// The site's controller is stopped (it logs that it stops); healing starts it again.
@@ -50,6 +53,7 @@ pub const KINDS: &[(&str, &str, &str)] = &[
     ),
     ("hang-hook", "app", "make an application's mode hook hang"),
     ("disconnect", "host", "cut a host's agent off from its controller"),
+    ("flaky-link", "host", "make a host's agent link lose heartbeats and lag"),
     ("host-down", "host", "power a host off"),
     ("nic-down", "nic", "take a host's NIC down"),
     ("site-down", "site", "fail a whole site"),
@@ -97,6 +101,7 @@ impl Fault {
             ),
             "partition" => Fault::Partition,
             "hang-hook" => Fault::HookHang(app()?),
+            "flaky-link" => Fault::FlakyLink(host()?),
             "controller-crash" | "controller-stop" => {
                 let s = topo
                     .site_ix(target)
@@ -153,6 +158,7 @@ impl Fault {
             Fault::SiteDown(s) => format!("site-down:{}", topo.site(*s).id),
             Fault::Partition => "partition".to_string(),
             Fault::HookHang(a) => format!("hang-hook:{}", topo.app(*a).id),
+            Fault::FlakyLink(h) => format!("flaky-link:{}", topo.host(*h).id),
             Fault::ControllerCrash(s) => format!("controller-crash:{}", topo.site(*s).id),
             Fault::ControllerStop(s) => format!("controller-stop:{}", topo.site(*s).id),
         }

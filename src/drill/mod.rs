@@ -33,6 +33,10 @@ use endpoints::Populations;
 use rng::Rng;
 use world::World;
 
+/// The most a flaky agent link delays a message, and how many of its heartbeats it loses.
+const FLAKY_LAG_MS: u64 = 600;
+const FLAKY_HEARTBEAT_LOSS: f64 = 0.3;
+
 /// Something the simulation will do at a time.
 #[derive(Clone, Debug)]
 pub(crate) enum Ev {
@@ -335,6 +339,7 @@ impl Drill {
     pub(crate) fn send_to_controller(&mut self, site: SiteIx, from: Option<HostIx>, input: Input, delay: Span) {
         let mut at = self.now + delay;
         if let Some(h) = from {
+            at = at + self.link_lag(h);
             at = at.max(self.last_up[h.ix()]);
             self.last_up[h.ix()] = at;
         }
@@ -362,6 +367,7 @@ impl Drill {
             let delay = Span(self.rng.range(2, 12));
             let mut at = self.now + delay;
             if let Some(h) = c.host() {
+                at = at + self.link_lag(h);
                 at = at.max(self.last_down[h.ix()]);
                 self.last_down[h.ix()] = at;
             }
@@ -469,7 +475,46 @@ impl Drill {
         self.loss > 0.0 && self.rng.chance(self.loss)
     }
 
+    /// Extra delay on a flaky agent link (nothing on a healthy one).
+    fn link_lag(&mut self, h: HostIx) -> Span {
+        if self.flaky(h) {
+            Span(self.rng.range(0, FLAKY_LAG_MS))
+        } else {
+            Span::ZERO
+        }
+    }
+
+    fn flaky(&self, h: HostIx) -> bool {
+        self.world.hosts[h.ix()].flaky
+    }
+
     fn heartbeats(&mut self) {
+        // Heartbeats of flaky links travel as datagrams: some are lost, the others arrive
+        // late and may overtake the reports sent before them.
+        let flaky: Vec<HostIx> = if self.faults.iter().any(|f| matches!(f.fault, Fault::FlakyLink(_))) {
+            self.topo.host_ixs().filter(|h| self.flaky(*h)).collect()
+        } else {
+            Vec::new()
+        };
+        let flaky: Vec<HostIx> = flaky
+            .into_iter()
+            .filter(|h| self.world.agent_path(&self.topo, self.topo.host(*h).site, *h))
+            .collect();
+        for h in flaky.iter().copied() {
+            if self.rng.chance(FLAKY_HEARTBEAT_LOSS) {
+                continue;
+            }
+            let site = self.topo.host(h).site;
+            let at = self.now + Span(self.rng.range(1, FLAKY_LAG_MS));
+            self.push(
+                at,
+                Ev::ToController {
+                    site,
+                    from: Some(h),
+                    input: Input::Heartbeat { host: h },
+                },
+            );
+        }
         for s in self.topo.site_ixs() {
             if self.engines[s.ix()].is_none() {
                 continue;
@@ -477,7 +522,7 @@ impl Drill {
             let hosts: Vec<HostIx> = self
                 .topo
                 .host_ixs()
-                .filter(|h| self.world.agent_path(&self.topo, s, *h))
+                .filter(|h| self.world.agent_path(&self.topo, s, *h) && !flaky.contains(h))
                 .collect();
             for h in &hosts {
                 self.record_call(s, Recorded::Input(Input::Heartbeat { host: *h }));

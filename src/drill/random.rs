@@ -171,11 +171,24 @@ fn pick(topo: &Topology, rng: &mut Rng, active: &[(Time, Fault)]) -> Option<Faul
     None
 }
 
+/// One fault of the later kinds.
+fn pick_chaos(topo: &Topology, rng: &mut Rng) -> Option<Fault> {
+    let app = crate::engine::AppIx(rng.range(0, topo.apps.len().checked_sub(1)? as u64) as u32);
+    let host = crate::engine::HostIx(rng.range(0, topo.hosts.len().checked_sub(1)? as u64) as u32);
+    let site = crate::engine::SiteIx(rng.range(0, topo.sites.len().checked_sub(1)? as u64) as u32);
+    Some(match rng.range(0, 99) {
+        0..=34 => Fault::HookHang(app),
+        35..=69 => Fault::FlakyLink(host),
+        70..=84 => Fault::ControllerCrash(site),
+        _ => Fault::ControllerStop(site),
+    })
+}
+
 fn conflicts(topo: &Topology, a: &Fault, b: &Fault) -> bool {
     use Fault::*;
     let host_of = |f: &Fault| match f {
         KillApp(x) | StopApp(x) | HangApp(x) | Unavailable(x) | NotReady(x) | HookHang(x) => Some(topo.app_host(*x)),
-        Disconnect(h) | HostDown(h) | NicDown(h, _) => Some(*h),
+        Disconnect(h) | HostDown(h) | NicDown(h, _) | FlakyLink(h) => Some(*h),
         SiteDown(_) | Partition | ControllerCrash(_) | ControllerStop(_) => None,
     };
     match (a, b) {
@@ -194,6 +207,11 @@ fn plan(topo: &Topology, seed: u64, duration: Span) -> Vec<(Time, Action)> {
     let mut schedule = Vec::new();
     let last_fault = Time(duration.as_ms().saturating_sub(quiet.as_ms() + 300_000));
     let mut active: Vec<(Time, Fault)> = Vec::new();
+    // Faults of the kinds added later (hung mode hooks, flaky agent links, controllers
+    // crashing or stopping alone) come from a stream of their own, half a minute after
+    // each slot, so the schedule of the other kinds stays what it was for every seed.
+    let mut chaos_rng = Rng::new(seed ^ 0xC4A0_5EED);
+    let mut chaos: Vec<(Time, Fault)> = Vec::new();
     let mut t = Time(60_000);
     while t <= last_fault {
         active.retain(|(until, _)| *until > t);
@@ -202,6 +220,20 @@ fn plan(topo: &Topology, seed: u64, duration: Span) -> Vec<(Time, Action)> {
             schedule.push((t, Action::Inject(f.clone())));
             schedule.push((heal, Action::Heal(f.clone())));
             active.push((heal, f));
+        }
+        let at = t + Span::secs(30);
+        chaos.retain(|(until, _)| *until > at);
+        if chaos_rng.chance(0.25)
+            && let Some(f) = pick_chaos(topo, &mut chaos_rng)
+            && !active
+                .iter()
+                .chain(&chaos)
+                .any(|(until, a)| *until > at && conflicts(topo, a, &f))
+        {
+            let heal = at + Span(chaos_rng.range(10_000, 120_000));
+            schedule.push((at, Action::Inject(f.clone())));
+            schedule.push((heal, Action::Heal(f.clone())));
+            chaos.push((heal, f));
         }
         t = t + Span::secs(60);
     }

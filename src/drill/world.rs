@@ -33,6 +33,11 @@ pub struct SimApp {
     pub single_site: bool,
     /// Stopped (or killed) on its controller's order: not restarted until started again.
     pub held: bool,
+    /// Its mode hook hangs: it cannot change mode, whatever it is told.
+    pub hook_hung: bool,
+    /// Until then a healed hook is not yet known to work: the controller learns it only
+    /// when its next order is answered (at the latest one mode-timeout later).
+    pub hook_grace_until: Time,
 }
 
 impl SimApp {
@@ -49,6 +54,8 @@ impl SimApp {
             checking: false,
             single_site: false,
             held: false,
+            hook_hung: false,
+            hook_grace_until: Time::ZERO,
         }
     }
 }
@@ -58,6 +65,8 @@ pub struct SimHost {
     pub up: bool,
     /// The management network to the controller is cut.
     pub disconnected: bool,
+    /// The agent link is flaky: heartbeats lost, messages late (a partial partition).
+    pub flaky: bool,
     pub nics: Vec<bool>,
     /// VIPs (by pair) bound on this host.
     pub vips: BTreeSet<PairIx>,
@@ -84,6 +93,7 @@ impl World {
                 .map(|h| SimHost {
                     up: true,
                     disconnected: false,
+                    flaky: false,
                     nics: vec![true; h.nics.len()],
                     vips: BTreeSet::new(),
                 })

@@ -332,19 +332,36 @@ impl Engine {
             a.announced = false;
         }
         let answered = a.ordered.is_some_and(|(m, _)| m == mode);
+        a.order_timeouts = 0;
         if answered {
             a.ordered = None;
             self.timers.cancel(TimerKey::ModeOrder(app));
         }
         // A new backup runs its start-up checks (W6): it is not ready until its agent
         // reports their verdict, whatever order the two reports arrive in.
-        if answered && mode == Mode::Backup && before != Mode::Backup && checks && a.status == AppStatus::Up {
+        // (Only for a change the controller saw: a mode it learns on resync comes with the
+        // agent's own account of the checks.)
+        if answered
+            && a.mode_known
+            && mode == Mode::Backup
+            && before != Mode::Backup
+            && checks
+            && a.status == AppStatus::Up
+        {
             a.status = AppStatus::Starting;
             a.detail = "start-up checks in progress".into();
         }
         let assignment = std::mem::take(&mut a.assigning) && answered;
-        if before != mode && mode != Mode::None {
-            let corr = self.mode_correlation(app);
+        let learned = !std::mem::replace(&mut a.mode_known, true);
+        if before != mode {
+            a.mode_learned = learned;
+        }
+        if before != mode && mode != Mode::None && !learned {
+            // A change nobody ordered (no switchover, no open incident) is an incident.
+            let corr = match (self.mode_correlation(app), self.topo.app(app).pair) {
+                (None, Some(p)) if self.owns_pair(p) => Some(self.pair_incident(p)),
+                (corr, _) => corr,
+            };
             let (id, word) = if mode == Mode::Primary {
                 (EventId::ModePrimary, "primary")
             } else {
@@ -382,6 +399,14 @@ impl Engine {
             return;
         }
         self.apps[app.ix()].announced = true;
+        if self.apps[app.ix()].mode_learned {
+            // Part of what a restarted controller learns: no news to log.
+            if let Some(p) = self.topo.app(app).pair {
+                self.on_switchover_announced(p, app);
+                self.mark_pair(p);
+            }
+            return;
+        }
         let corr = self.mode_correlation(app);
         self.emit(
             EventId::AnnouncedPrimary,

@@ -79,6 +79,13 @@ pub struct AppRt {
     pub fenced: bool,
     /// Its mode order is the start-up assignment: the mode event fires no alarm condition.
     pub assigning: bool,
+    /// Its agent reported its mode at least once since this controller started: a first
+    /// report is learned (a restarted controller), not a change to log.
+    pub mode_known: bool,
+    /// Its current mode was learned that way (until it changes).
+    pub mode_learned: bool,
+    /// Mode orders to it that timed out in a row.
+    pub order_timeouts: u32,
 }
 
 impl AppRt {
@@ -199,6 +206,7 @@ impl Engine {
 
     pub(crate) fn on_mode_order_timer(&mut self, app: AppIx) {
         self.apps[app.ix()].ordered = None;
+        self.apps[app.ix()].order_timeouts += 1;
         if let Some(p) = self.topo.app(app).pair {
             self.mark_pair(p);
         }
@@ -266,8 +274,8 @@ impl Engine {
                     if self.sabotage.forget_restarted_backup {
                         return;
                     }
-                    let corr = self.pairs[p.ix()].incident;
-                    self.order_mode(apps[o], Mode::Backup, corr);
+                    let corr = self.pair_incident(p);
+                    self.order_mode(apps[o], Mode::Backup, Some(corr));
                 }
                 if rt[s].status == AppStatus::Unavailable {
                     self.primary_unhealthy(p, s);
@@ -292,6 +300,19 @@ impl Engine {
                 }
             }
             _ => self.no_primary(p, &rt),
+        }
+    }
+
+    /// The pair's open incident, or a new one: every repair the controller orders belongs
+    /// to an incident.
+    pub(crate) fn pair_incident(&mut self, p: PairIx) -> Correlation {
+        match self.pairs[p.ix()].incident {
+            Some(c) => c,
+            None => {
+                let c = self.new_correlation();
+                self.pairs[p.ix()].incident = Some(c);
+                c
+            }
         }
     }
 
@@ -334,11 +355,7 @@ impl Engine {
         if !failure.triggers(&self.topo.pair(p).failover) {
             return;
         }
-        let corr = match self.pairs[p.ix()].incident {
-            Some(c) => c,
-            None => self.new_correlation(),
-        };
-        self.pairs[p.ix()].incident = Some(corr);
+        let corr = self.pair_incident(p);
         let cause = Cause::Failure(format!("{} {}", self.topo.app_label(app), failure.describe()));
         match self.topo.pair(p).group {
             Some(g) if self.is_member(p) => self.group_member_failed(g, p, s, cause, corr),
@@ -386,7 +403,33 @@ impl Engine {
         }
         let demote = 1 - self.pairs[p.ix()].active;
         let corr = self.pairs[p.ix()].incident;
-        self.order_mode(apps[demote], Mode::Backup, corr);
+        let app = apps[demote];
+        if self.apps[app.ix()].order_timeouts > 0 && !self.apps[app.ix()].fenced {
+            // It did not demote within the mode timeout: stop it, as a switchover would.
+            let host = self.topo.app_host(app);
+            let label = self.topo.app_label(app);
+            self.emit_with(
+                EventId::PrimaryFenced,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                corr,
+                format!(
+                    "{label} did not confirm backup mode within {}: stopping it to end the split brain",
+                    self.topo.controller.mode_timeout
+                ),
+                vec![("app", label.clone())],
+            );
+            self.apps[app.ix()].fenced = true;
+            self.command(Command::Stop {
+                host,
+                app,
+                correlation: corr,
+            });
+            return;
+        }
+        if !self.apps[app.ix()].fenced {
+            self.order_mode(app, Mode::Backup, corr);
+        }
     }
 
     fn no_primary(&mut self, p: PairIx, rt: &[AppRt; 2]) {
@@ -423,11 +466,7 @@ impl Engine {
         if rt[active].ordered.is_some() || rt[other].ordered.is_some_and(|(m, _)| m == Mode::Primary) {
             return;
         }
-        let corr = match self.pairs[p.ix()].incident {
-            Some(c) => c,
-            None => self.new_correlation(),
-        };
-        self.pairs[p.ix()].incident = Some(corr);
+        let corr = self.pair_incident(p);
         let started = if member {
             self.member_no_primary(p, rt, corr)
         } else {
@@ -474,11 +513,7 @@ impl Engine {
     /// events fire no alarm condition (nothing switched over).
     fn assign_modes(&mut self, p: PairIx, active: usize, rt: &[AppRt; 2]) {
         let apps = self.topo.pair(p).apps;
-        let corr = match self.pairs[p.ix()].incident {
-            Some(c) => c,
-            None => self.new_correlation(),
-        };
-        self.pairs[p.ix()].incident = Some(corr);
+        let corr = self.pair_incident(p);
         self.apps[apps[active].ix()].assigning = true;
         self.order_mode(apps[active], Mode::Primary, Some(corr));
         let other = 1 - active;

@@ -263,7 +263,17 @@ impl Engine {
             .unwrap_or_default();
         let v = self.pairs[p.ix()].vip.clone();
 
-        if !reach_o && v.last_seen[o] != VipObs::Unbound && !v.unknown_flagged[o] {
+        let flag_unknown = !reach_o && v.last_seen[o] != VipObs::Unbound && !v.unknown_flagged[o];
+        let dup = v.obs[d] == VipObs::Bound && v.obs[o] == VipObs::Bound;
+        // A possible conflict or a duplicate is an incident of its own when the pair has none.
+        let corr = if corr.is_none() && (flag_unknown || (dup && !v.duplicate)) {
+            let c = self.new_correlation();
+            self.pairs[p.ix()].incident = Some(c);
+            Some(c)
+        } else {
+            corr
+        };
+        if flag_unknown {
             self.pairs[p.ix()].vip.unknown_flagged[o] = true;
             self.emit_with(
                 EventId::VipStateUnknown,
@@ -281,7 +291,6 @@ impl Engine {
         if reach_o {
             self.pairs[p.ix()].vip.unknown_flagged[o] = false;
         }
-        let dup = v.obs[d] == VipObs::Bound && v.obs[o] == VipObs::Bound;
         if dup && !v.duplicate {
             self.pairs[p.ix()].vip.duplicate = true;
             self.emit_with(
