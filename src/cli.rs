@@ -2,15 +2,17 @@
 //! Parsing is clap's; this module turns flags into runs and every user mistake into a
 //! one-line message and a non-zero exit code.
 
-use std::path::PathBuf;
+use std::fmt::Write as _;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use crate::drill::random::RandomOptions;
-use crate::drill::{Drill, scenario};
-use crate::engine::config;
-use crate::engine::time::parse_span;
+use crate::drill::{Action, Drill, scenario};
+use crate::engine::time::{Span, parse_span};
+use crate::engine::{Topology, config};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -49,13 +51,13 @@ pub struct DrillArgs {
     /// Scenario to play (see --list).
     #[arg(long, value_name = "NAME")]
     pub scenario: Option<String>,
-    /// Seed of every random choice: same seed, same transcript.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    /// Seed of every random choice, 0 to 18446744073709551615: same seed, same transcript.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = parse_seed, allow_negative_numbers = true)]
     pub seed: u64,
-    /// Speed of virtual time in the console (1 = real time).
-    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    /// Speed of virtual time in the console, from 0.1 to 10000 (1 = real time).
+    #[arg(long, default_value_t = 1.0, value_name = "X", value_parser = parse_speed, allow_negative_numbers = true)]
     pub speed: f64,
-    /// Console theme: a name from themes/ or a theme file.
+    /// Console theme: default, dark, light, high-contrast, or a theme file.
     #[arg(long, value_name = "NAME|FILE")]
     pub theme: Option<String>,
     /// List the scenarios and exit.
@@ -67,21 +69,111 @@ pub struct DrillArgs {
     /// With --headless: print one JSON object instead of the transcript.
     #[arg(long)]
     pub json: bool,
-    /// With --scenario random: generate a deployment of N pairs.
-    #[arg(long, value_name = "N")]
+    /// With --scenario random: generate a deployment of N pairs, 1 to 2000 (a run's time
+    /// grows with its pairs).
+    #[arg(long, value_name = "N", value_parser = parse_pairs, allow_negative_numbers = true)]
     pub pairs: Option<usize>,
-    /// With --scenario random: virtual time to cover (e.g. 30m, 24h).
-    #[arg(long, value_name = "DURATION")]
+    /// With --scenario random: virtual time to cover, 10m to 7d (e.g. 30m, 24h); a run keeps
+    /// every event of its transcript, about 25 MB per simulated day.
+    #[arg(long, value_name = "DURATION", allow_negative_numbers = true)]
     pub duration: Option<String>,
     /// Print the event catalog (docs/events.md) and exit.
     #[arg(long)]
     pub catalog: bool,
 }
 
+/// The most pairs `--pairs` generates.
+pub const MAX_PAIRS: usize = 2000;
+/// The shortest and the longest `--duration`.
+pub const MIN_DURATION: Span = Span::secs(600);
+pub const MAX_DURATION: Span = Span::secs(7 * 86_400);
+
+fn parse_seed(s: &str) -> Result<u64, String> {
+    s.parse()
+        .map_err(|_| "a seed is a whole number from 0 to 18446744073709551615".to_string())
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.1..=10_000.0).contains(&x) => Ok(x),
+        _ => Err("a speed is a number from 0.1 to 10000 (1 = real time)".to_string()),
+    }
+}
+
+fn parse_pairs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=MAX_PAIRS).contains(&n) => Ok(n),
+        _ => Err(format!("the number of pairs is a whole number from 1 to {MAX_PAIRS}")),
+    }
+}
+
 /// A user mistake or an unusable input: printed as one line, exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
+
+/// Writing the output failed for another reason than a reader that went away: reported
+/// as one line, exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to {stream}: {error}")]
+pub struct WriteError {
+    pub stream: &'static str,
+    pub error: io::Error,
+}
+
+/// Writes `text` to standard output. A closed pipe ends the command quietly (as `cat`
+/// does, keeping `code`); any other failure is a [`WriteError`].
+pub fn emit(text: &str, code: ExitCode) -> color_eyre::Result<ExitCode> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(code),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
+        Err(error) => Err(WriteError {
+            stream: "stdout",
+            error,
+        }
+        .into()),
+    }
+}
+
+/// Writes `text` to standard error, as [`emit`] does to standard output.
+pub fn emit_err(text: &str, code: ExitCode) -> color_eyre::Result<ExitCode> {
+    let mut out = io::stderr().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(code),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
+        Err(error) => Err(WriteError {
+            stream: "stderr",
+            error,
+        }
+        .into()),
+    }
+}
+
+/// A clap error (or help) as this command line reports it: help and version on standard
+/// output; a mistake as one line, `hactl: what is wrong`, with clap's tip if it has one,
+/// exit code 2.
+pub fn clap_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let text = e.render().to_string();
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            emit(&text, ExitCode::SUCCESS).unwrap_or(ExitCode::from(2))
+        }
+        _ => {
+            let mut parts: Vec<&str> = Vec::new();
+            for line in text.lines().map(str::trim) {
+                if line.is_empty() || line.starts_with("Usage:") || line.starts_with("For more information") {
+                    continue;
+                }
+                parts.push(line.strip_prefix("error: ").unwrap_or(line));
+            }
+            let line = format!("hactl: {}\n", config::escape(&parts.join("; ")));
+            let _ = emit_err(&line, ExitCode::from(2));
+            ExitCode::from(2)
+        }
+    }
+}
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
@@ -93,24 +185,34 @@ pub fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
     }
 }
 
-fn config_check(file: &std::path::Path) -> color_eyre::Result<ExitCode> {
+/// Reads a deployment file (a regular file of at most [`config::MAX_FILE_BYTES`]) and
+/// checks it.
+pub fn read_topology(path: &Path) -> Result<Result<Topology, config::ConfigError>, String> {
+    let name = path.display().to_string();
+    let bytes = crate::input::read_file(path, config::MAX_FILE_BYTES).map_err(|e| format!("{name}: {e}"))?;
+    Ok(config::parse_bytes(&bytes, &name))
+}
+
+fn config_check(file: &Path) -> color_eyre::Result<ExitCode> {
     let name = file.display().to_string();
-    let text = std::fs::read_to_string(file).map_err(|e| UsageError(format!("{name}: cannot read: {e}")))?;
-    match config::parse(&text, &name) {
-        Ok(topo) => {
-            println!("{name}: OK: {}", config::summary(&topo));
-            Ok(ExitCode::SUCCESS)
-        }
+    match read_topology(file).map_err(UsageError)? {
+        Ok(topo) => emit(
+            &format!("{}: OK: {}\n", config::escape(&name), config::summary(&topo)),
+            ExitCode::SUCCESS,
+        ),
         Err(e) => {
+            let mut out = String::new();
             for p in &e.problems {
-                eprintln!("{p}");
+                let _ = writeln!(out, "{p}");
             }
-            eprintln!(
-                "{name}: {} problem{}",
-                e.problems.len(),
-                if e.problems.len() == 1 { "" } else { "s" }
+            let n = e.problems.len();
+            let _ = writeln!(
+                out,
+                "{}: {n} problem{}",
+                config::escape(&name),
+                if n == 1 { "" } else { "s" }
             );
-            Ok(ExitCode::from(1))
+            emit_err(&out, ExitCode::from(1))
         }
     }
 }
@@ -125,14 +227,14 @@ pub struct DrillPlan {
 
 fn drill(args: DrillArgs) -> color_eyre::Result<ExitCode> {
     if args.catalog {
-        print!("{}", crate::engine::event::catalog_markdown());
-        return Ok(ExitCode::SUCCESS);
+        return emit(&crate::engine::event::catalog_markdown(), ExitCode::SUCCESS);
     }
     if args.list {
+        let mut out = String::new();
         for (name, workflow, what) in scenario::NAMES {
-            println!("{name:<26} {workflow:<4} {what}");
+            let _ = writeln!(out, "{name:<26} {workflow:<4} {what}");
         }
-        return Ok(ExitCode::SUCCESS);
+        return emit(&out, ExitCode::SUCCESS);
     }
     let plan = check_drill_args(&args)?;
     if !args.headless {
@@ -141,29 +243,93 @@ fn drill(args: DrillArgs) -> color_eyre::Result<ExitCode> {
     let Some(name) = plan.scenario.clone() else {
         return Err(UsageError("--headless needs --scenario NAME (see hactl drill --list)".into()).into());
     };
-    let mut s = scenario::build(&name, plan.seed, &plan.random).map_err(UsageError)?;
+    let s = build_scenario(&name, &plan)?;
+    let mut d = Drill::with_scenario(s, plan.seed);
+    let report = d.run_to_end();
+    let code = if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
+    if args.json {
+        emit(&(json_safe(&report.to_json()) + "\n"), code)
+    } else {
+        emit(&transcript_safe(&report.transcript()), code)
+    }
+}
+
+/// The scenario a checked plan asks for: `random` is re-planned on `--topology`, and a
+/// run that could inject no fault is refused rather than graded as passed.
+pub fn build_scenario(name: &str, plan: &DrillPlan) -> Result<scenario::Scenario, UsageError> {
+    let mut s = scenario::build(name, plan.seed, &plan.random).map_err(UsageError)?;
     if let Some((file, text)) = &plan.topology {
         if name != "random" {
             return Err(UsageError(format!(
                 "--topology: scenario {name} is written for the built-in deployment; use it with --scenario random"
-            ))
-            .into());
+            )));
         }
-        s.topology = config::parse(text, file).map_err(|e| UsageError(e.to_string()))?;
+        s.topology = config::parse(text, file).map_err(|e| topology_error(file, &e))?;
         s = crate::drill::random::reschedule(s, plan.seed);
     }
-    let mut d = Drill::with_scenario(s, plan.seed);
-    let report = d.run_to_end();
-    if args.json {
-        println!("{}", report.to_json());
-    } else {
-        print!("{}", report.transcript());
+    if name == "random" && !s.schedule.iter().any(|(_, a)| matches!(a, Action::Inject(_))) {
+        if s.topology.apps.is_empty() || s.topology.hosts.is_empty() {
+            return Err(UsageError(
+                "--topology: the deployment has no hosts or no apps: a drill has nothing to fault".into(),
+            ));
+        }
+        let shortest = crate::drill::random::shortest_run(&s.topology).max(MIN_DURATION);
+        return Err(UsageError(format!(
+            "--duration: a run of {} injects no fault on this deployment: its recovery bound leaves no time for one (a run of at least {} would)",
+            s.duration,
+            Span(shortest.as_ms().div_ceil(60_000) * 60_000)
+        )));
     }
-    Ok(if report.passed {
-        ExitCode::SUCCESS
+    Ok(s)
+}
+
+/// A transcript with every untrusted character escaped: one event, one line.
+pub fn transcript_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        out.push_str(&config::escape(body));
+        out.push_str(nl);
+    }
+    out
+}
+
+/// JSON whose strings carry no character a terminal would act on (serde escapes the C0
+/// controls; this escapes DEL, the C1 controls and the bidirectional controls too).
+pub fn json_safe(json: &str) -> String {
+    if !json
+        .chars()
+        .any(|c| config::is_unsafe_char(c) && !c.is_ascii_whitespace())
+    {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if config::is_unsafe_char(c) && !c.is_ascii_whitespace() {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A deployment file's problems as one line: the first, and how many more.
+fn topology_error(file: &str, e: &config::ConfigError) -> UsageError {
+    let n = e.problems.len();
+    let first = e.problems.first().map(ToString::to_string).unwrap_or_default();
+    if n <= 1 {
+        UsageError(format!("--topology: {first}"))
     } else {
-        ExitCode::from(1)
-    })
+        UsageError(format!(
+            "--topology: {first} (1 of {n} problems: hactl config check {} lists them all)",
+            config::escape(file)
+        ))
+    }
 }
 
 /// Checks the drill flags against each other and reads the topology file.
@@ -178,12 +344,24 @@ pub fn check_drill_args(args: &DrillArgs) -> Result<DrillPlan, UsageError> {
     if args.duration.is_some() && !random {
         return Err(UsageError("--duration goes with --scenario random".into()));
     }
-    if args.pairs == Some(0) {
-        return Err(UsageError("--pairs: must be at least 1".into()));
+    if args.pairs.is_some() && args.topology.is_some() {
+        return Err(UsageError(
+            "--pairs generates a deployment and --topology gives one: use one or the other".into(),
+        ));
     }
-    if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 10_000.0) {
+    if args.topology.is_some() && args.scenario.is_some() && !args.headless {
+        return Err(UsageError(
+            "--topology with --scenario runs headless only (add --headless); the console plays a scenario on the built-in deployment".into(),
+        ));
+    }
+    if let Some(n) = args.pairs
+        && !(1..=MAX_PAIRS).contains(&n)
+    {
+        return Err(UsageError(format!("--pairs: {n} is not from 1 to {MAX_PAIRS}")));
+    }
+    if !(0.1..=10_000.0).contains(&args.speed) {
         return Err(UsageError(format!(
-            "--speed: {} is not a speed between 0 and 10000",
+            "--speed: {} is not a speed from 0.1 to 10000 (1 = real time)",
             args.speed
         )));
     }
@@ -192,7 +370,8 @@ pub fn check_drill_args(args: &DrillArgs) -> Result<DrillPlan, UsageError> {
     {
         let names: Vec<&str> = scenario::NAMES.iter().map(|n| n.0).collect();
         return Err(UsageError(format!(
-            "--scenario: unknown scenario `{name}` (known: {})",
+            "--scenario: unknown scenario `{}` (known: {})",
+            config::clip(name, 40),
             names.join(", ")
         )));
     }
@@ -201,18 +380,14 @@ pub fn check_drill_args(args: &DrillArgs) -> Result<DrillPlan, UsageError> {
         ..RandomOptions::default()
     };
     if let Some(d) = &args.duration {
-        opts.duration = parse_span(d).map_err(|e| UsageError(format!("--duration: {e}")))?;
-        if opts.duration.as_ms() < 600_000 {
-            return Err(UsageError("--duration: the random scenario needs at least 10m".into()));
-        }
+        opts.duration = parse_duration(d)?;
     }
     let topology = match &args.topology {
         None => None,
         Some(path) => {
             let name = path.display().to_string();
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| UsageError(format!("--topology {name}: cannot read: {e}")))?;
-            config::parse(&text, &name).map_err(|e| UsageError(e.to_string()))?;
+            let text = read_topology_text(path)?;
+            config::parse(&text, &name).map_err(|e| topology_error(&name, &e))?;
             Some((name, text))
         }
     };
@@ -222,4 +397,40 @@ pub fn check_drill_args(args: &DrillArgs) -> Result<DrillPlan, UsageError> {
         seed: args.seed,
         random: opts,
     })
+}
+
+/// `--duration`: 10m to 7d. The bound is memory: a run keeps its whole transcript.
+fn parse_duration(d: &str) -> Result<Span, UsageError> {
+    let span = parse_span(d).map_err(|_| {
+        UsageError(format!(
+            "--duration: `{}` is not a duration (examples: 30m, 24h, 7d)",
+            config::clip(d, 40)
+        ))
+    })?;
+    if span < MIN_DURATION {
+        return Err(UsageError(
+            "--duration: the random scenario needs at least 10m (a fault a minute, then time to recover)".into(),
+        ));
+    }
+    if span > MAX_DURATION {
+        return Err(UsageError(
+            "--duration: at most 7d: a run keeps every event of its transcript in memory (about 25 MB per simulated day)"
+                .into(),
+        ));
+    }
+    Ok(span)
+}
+
+/// The text of `--topology FILE`, read as a deployment file is (bounded, UTF-8).
+fn read_topology_text(path: &Path) -> Result<String, UsageError> {
+    let name = path.display().to_string();
+    let bytes = crate::input::read_file(path, config::MAX_FILE_BYTES)
+        .map_err(|e| UsageError(format!("--topology {name}: {e}")))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => Err(topology_error(
+            &name,
+            &config::parse_bytes(e.as_bytes(), &name).expect_err("not UTF-8"),
+        )),
+    }
 }

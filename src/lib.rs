@@ -5,10 +5,11 @@
 //! - [`drill`]: a simulated deployment driving the engine in virtual time, with named
 //!   scenarios, invariant checks and graded reports.
 //! - [`wire`]: the serde types shared by the JSON outputs, the console and the API.
-//! - [`cli`]: the command line.
+//! - [`cli`]: the command line; [`input`]: reading the files it names, bounded.
 
 pub mod cli;
 pub mod console;
 pub mod drill;
 pub mod engine;
+pub mod input;
 pub mod wire;

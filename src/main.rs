@@ -3,17 +3,24 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use hactl::cli::{self, Cli, UsageError};
+use hactl::cli::{self, Cli, UsageError, WriteError};
+use hactl::engine::config::escape;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return cli::clap_exit(e),
+    };
     match cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            match e.downcast_ref::<UsageError>() {
-                Some(u) => eprintln!("hactl: {u}"),
-                None => eprintln!("hactl: {e:#}"),
-            }
+            let line = match (e.downcast_ref::<UsageError>(), e.downcast_ref::<WriteError>()) {
+                (Some(u), _) => u.to_string(),
+                (None, Some(w)) => w.to_string(),
+                (None, None) => format!("{e:#}"),
+            };
+            // If standard error cannot be written either, the exit code still tells.
+            let _ = cli::emit_err(&format!("hactl: {}\n", escape(&line)), ExitCode::from(2));
             ExitCode::from(2)
         }
     }

@@ -175,7 +175,7 @@ fn unknown_references() {
     assert_one(
         "apps = [\"a1\", \"a2\"]",
         "apps = [\"a1\", \"a3\"]",
-        "deploy.toml:40: pair[p1].apps: unknown app `a3`",
+        "deploy.toml:40: pair[p1].apps: unknown app `a3` (known: a1, a2, b1, b2)",
     );
 }
 
@@ -239,7 +239,7 @@ fn durations_and_ranges() {
     assert_one(
         "init-timeout = \"60s\"",
         "init-timeout = \"5s\"",
-        "deploy.toml:31: app[a1].backup-check.init-timeout: 5s is out of the allowed range 15s..=3600s",
+        "deploy.toml:31: app[a1].backup-check.init-timeout: 5s is shorter than the shortest allowed, 15s",
     );
     assert_one(
         "oos-force = \"20s\"",

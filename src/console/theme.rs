@@ -77,6 +77,14 @@ impl Depth {
     }
 }
 
+/// The largest theme file read, in bytes.
+pub const MAX_THEME_BYTES: u64 = 1 << 20;
+
+/// A file name or value cut short and escaped for a one-line message.
+fn clip(s: &str) -> String {
+    crate::engine::config::escape(&crate::engine::config::clip(s, 80)).into_owned()
+}
+
 /// A bad theme: names the file and the key.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("theme {file}: {message}")]
@@ -115,12 +123,21 @@ impl Theme {
                 Some((name, text)) => t.patch(name, text)?,
                 None => {
                     let path = std::path::Path::new(spec);
-                    let text = std::fs::read_to_string(path).map_err(|e| ThemeError {
-                        file: spec.to_string(),
-                        message: format!(
-                            "cannot read it ({e}); built-in themes: {}",
-                            BUILTIN.iter().map(|b| b.0).collect::<Vec<_>>().join(", ")
-                        ),
+                    let builtin = BUILTIN.iter().map(|b| b.0).collect::<Vec<_>>().join(", ");
+                    let looks_like_a_file = spec.contains(['/', '.']);
+                    if !looks_like_a_file && !path.exists() {
+                        return Err(ThemeError {
+                            file: clip(spec),
+                            message: format!("no such built-in theme (built-in: {builtin}; or give a theme file)"),
+                        });
+                    }
+                    let bytes = crate::input::read_file(path, MAX_THEME_BYTES).map_err(|e| ThemeError {
+                        file: clip(spec),
+                        message: format!("{e}; built-in themes: {builtin}"),
+                    })?;
+                    let text = String::from_utf8(bytes).map_err(|_| ThemeError {
+                        file: clip(spec),
+                        message: "not UTF-8 text".into(),
                     })?;
                     t.patch(spec, &text)?;
                 }
@@ -134,11 +151,17 @@ impl Theme {
     /// Applies the keys of a theme file over this theme.
     pub fn patch(&mut self, file: &str, text: &str) -> Result<(), ThemeError> {
         let err = |message: String| ThemeError {
-            file: file.to_string(),
-            message,
+            file: clip(file),
+            message: clip(&message),
         };
-        let table: toml::Table =
-            toml::from_str(text).map_err(|e| err(e.to_string().replace('\n', " ").trim().to_string()))?;
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
+            // `line:col: what`, from the parser's span, without its caret diagram.
+            let at = e.span().map_or(0, |s| s.start).min(text.len());
+            let before = text.as_bytes()[..at].split(|b| *b == b'\n');
+            let (line, col) = before.fold((0, 0), |(l, _), seg| (l + 1, seg.len() + 1));
+            let what = e.message().trim().lines().collect::<Vec<_>>().join("; ");
+            err(format!("line {line}, column {col}: {what}"))
+        })?;
         for (key, value) in &table {
             let role = Role::ALL.iter().find(|r| r.name() == key).ok_or_else(|| {
                 err(format!(
@@ -257,16 +280,19 @@ fn parse_color(v: &toml::Value) -> Result<Color, String> {
         .as_str()
         .ok_or("expected a colour name, \"#rrggbb\" or an index 0-255")?;
     if let Some(hex) = s.strip_prefix('#') {
-        let n = u32::from_str_radix(hex, 16).ok().filter(|_| hex.len() == 6);
+        let n = (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| u32::from_str_radix(hex, 16).ok())
+            .flatten();
         return n
             .map(|n| Color::Rgb((n >> 16) as u8, (n >> 8) as u8, n as u8))
-            .ok_or_else(|| format!("`{s}` is not a colour of the form #rrggbb"));
+            .ok_or_else(|| format!("`{}` is not a colour of the form #rrggbb", clip(s)));
     }
     let lower = s.to_ascii_lowercase().replace(['-', '_', ' '], "");
     let lower = lower.replace("grey", "gray");
     NAMED.iter().find(|(n, _)| *n == lower).map(|(_, c)| *c).ok_or_else(|| {
         format!(
-            "unknown colour `{s}` (use {}, \"#rrggbb\" or 0-255)",
+            "unknown colour `{}` (use {}, \"#rrggbb\" or 0-255)",
+            clip(s),
             NAMED.iter().map(|n| n.0).collect::<Vec<_>>().join(", ")
         )
     })
@@ -361,6 +387,54 @@ mod tests {
         assert!(e.message.contains("banner.fg"), "{e}");
         let e = t.patch("mine.toml", "bannr = { fg = \"red\" }").unwrap_err();
         assert!(e.to_string().contains("key `bannr`"), "{e}");
+    }
+
+    #[test]
+    fn a_signed_hex_colour_is_refused() {
+        let mut t = Theme::default_theme();
+        for bad in ["#+12345", "#-12345", "#12345", "#1234567", "# 12345"] {
+            let e = t
+                .patch("mine.toml", &format!("banner = {{ fg = \"{bad}\" }}"))
+                .unwrap_err();
+            assert!(e.message.contains("#rrggbb"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_huge_colour_name_is_not_echoed_in_full() {
+        let mut t = Theme::default_theme();
+        let name = "x".repeat(10 << 20);
+        let e = t
+            .patch("mine.toml", &format!("banner = {{ fg = \"{name}\" }}"))
+            .unwrap_err();
+        assert!(e.to_string().len() < 1000, "{} bytes", e.to_string().len());
+        assert!(e.message.contains("unknown colour `xxx"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_theme_name_lists_the_built_in_themes() {
+        let e = Theme::load(Some("nope"), Depth::TrueColor).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "theme nope: no such built-in theme (built-in: default, dark, light, high-contrast; or give a theme file)"
+        );
+    }
+
+    #[test]
+    fn a_theme_syntax_error_is_one_line_with_its_position() {
+        let mut t = Theme::default_theme();
+        let e = t
+            .patch("mine.toml", "banner = { fg = \"red\" }\ntext = = 1\n")
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(!msg.contains('\n') && !msg.contains('^') && !msg.contains('|'), "{msg}");
+        assert!(msg.starts_with("theme mine.toml: line 2, column "), "{msg}");
+    }
+
+    #[test]
+    fn a_device_is_not_read_as_a_theme() {
+        let e = Theme::load(Some("/dev/zero"), Depth::TrueColor).unwrap_err();
+        assert!(e.message.contains("not a regular file"), "{e}");
     }
 
     #[test]

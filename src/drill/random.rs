@@ -32,7 +32,6 @@ impl Default for RandomOptions {
 /// every fourth host pair running a four-pair solution group; SIP servers with a VIP and a
 /// traffic watch; one endpoint population per site.
 pub fn generate(pairs: usize) -> Result<Topology, String> {
-    let pairs = pairs.max(2);
     let mut t = String::from(
         "[controller]\nheartbeat-interval = \"1s\"\nheartbeat-timeout = \"3s\"\nmode-timeout = \"10s\"\nreconcile-interval = \"2s\"\n",
     );
@@ -130,12 +129,7 @@ pub fn scenario(seed: u64, opts: &RandomOptions) -> Result<Scenario, String> {
     Ok(Scenario {
         name: "random".into(),
         workflow: "all",
-        description: format!(
-            "{} faults over {} on {} pairs (seed {seed})",
-            schedule.iter().filter(|(_, a)| matches!(a, Action::Inject(_))).count(),
-            duration,
-            topo.pairs.len()
-        ),
+        description: describe(&topo, &schedule, duration, seed),
         topology: topo,
         schedule,
         duration,
@@ -146,8 +140,21 @@ pub fn scenario(seed: u64, opts: &RandomOptions) -> Result<Scenario, String> {
     })
 }
 
+/// The header of a run: the faults it really injects.
+fn describe(topo: &Topology, schedule: &[(Time, Action)], duration: Span, seed: u64) -> String {
+    let faults = schedule.iter().filter(|(_, a)| matches!(a, Action::Inject(_))).count();
+    format!(
+        "{faults} faults over {duration} on {} pairs (seed {seed})",
+        topo.pairs.len()
+    )
+}
+
 /// A fault whose target is not already faulted (and no second site-wide fault at once).
+/// None when the deployment has nothing of the kind rolled (no apps, no hosts).
 fn pick(topo: &Topology, rng: &mut Rng, active: &[(Time, Fault)]) -> Option<Fault> {
+    if topo.apps.is_empty() || topo.hosts.is_empty() || topo.sites.is_empty() {
+        return None;
+    }
     for _ in 0..8 {
         let roll = rng.range(0, 99);
         let app = crate::engine::AppIx(rng.range(0, topo.apps.len() as u64 - 1) as u32);
@@ -160,7 +167,10 @@ fn pick(topo: &Topology, rng: &mut Rng, active: &[(Time, Fault)]) -> Option<Faul
             50..=54 => Fault::StopApp(app),
             55..=69 => Fault::Disconnect(host),
             70..=79 => Fault::HostDown(host),
-            80..=89 => Fault::NicDown(host, rng.range(0, topo.host(host).nics.len() as u64 - 1) as usize),
+            80..=89 => Fault::NicDown(
+                host,
+                rng.range(0, (topo.host(host).nics.len() as u64).saturating_sub(1)) as usize,
+            ),
             90..=94 => Fault::Partition,
             _ => Fault::SiteDown(crate::engine::SiteIx(rng.range(0, topo.sites.len() as u64 - 1) as u32)),
         };
@@ -202,7 +212,7 @@ fn conflicts(topo: &Topology, a: &Fault, b: &Fault) -> bool {
 /// The seeded schedule: a fault a minute on an unfaulted target, each healed after 10 s to
 /// 5 min, the last ones early enough for recovery to be graded, everything healed at the end.
 fn plan(topo: &Topology, seed: u64, duration: Span) -> Vec<(Time, Action)> {
-    let quiet = super::check::Checker::new(topo).recovery_bound + Span::secs(60);
+    let quiet = quiet_time(topo);
     let mut rng = Rng::new(seed ^ 0x5EED_F00D);
     let mut schedule = Vec::new();
     let last_fault = Time(duration.as_ms().saturating_sub(quiet.as_ms() + 300_000));
@@ -237,13 +247,25 @@ fn plan(topo: &Topology, seed: u64, duration: Span) -> Vec<(Time, Action)> {
         }
         t = t + Span::secs(60);
     }
-    schedule.push((Time(duration.as_ms() - quiet.as_ms()), Action::HealAll));
+    schedule.push((Time(duration.as_ms().saturating_sub(quiet.as_ms())), Action::HealAll));
     schedule.sort_by_key(|(t, _)| *t);
     schedule
+}
+
+/// The time left at the end of a run for recovery to be graded.
+fn quiet_time(topo: &Topology) -> Span {
+    super::check::Checker::new(topo).recovery_bound + Span::secs(60)
+}
+
+/// The shortest run that has time for one fault on `topo` (its first fault comes at one
+/// minute, healed within five, then the recovery bound).
+pub fn shortest_run(topo: &Topology) -> Span {
+    quiet_time(topo) + Span::secs(60 + 300)
 }
 
 /// Re-plans a random scenario for another topology (`--topology` with `random`).
 pub fn reschedule(mut s: Scenario, seed: u64) -> Scenario {
     s.schedule = plan(&s.topology, seed, s.duration);
+    s.description = describe(&s.topology, &s.schedule, s.duration, seed);
     s
 }

@@ -1,15 +1,49 @@
 //! The deployment file as serde reads it: every table with `deny_unknown_fields` and the
 //! spans of the values that later checks report on.
 
+use std::fmt;
+
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use toml::Spanned;
 
-/// A duration: `"30s"`, `"500ms"`, `"10m"`, or a bare number of seconds.
-#[derive(Deserialize, Clone, Debug)]
-#[serde(untagged)]
+/// A duration: `"30s"`, `"500ms"`, `"10m"`, or a bare number of seconds. Any scalar is
+/// read, so that a wrong one is reported with the others by validation, not as the one
+/// error that stops the parser.
+#[derive(Clone, Debug)]
 pub(super) enum RawSpan {
-    Secs(u64),
+    Secs(i64),
     Text(String),
+    /// A value of another type, named (`a fractional number`, `true`).
+    Other(&'static str),
+}
+
+impl<'de> Deserialize<'de> for RawSpan {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = RawSpan;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration such as \"30s\" or a whole number of seconds")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawSpan, E> {
+                Ok(RawSpan::Secs(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawSpan, E> {
+                Ok(RawSpan::Secs(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawSpan, E> {
+                Ok(RawSpan::Other("a fractional number"))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawSpan, E> {
+                Ok(RawSpan::Other("true or false"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSpan, E> {
+                Ok(RawSpan::Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 pub(super) type S<T> = Spanned<T>;
@@ -59,7 +93,7 @@ pub(super) struct RawSite {
 pub(super) struct RawHost {
     pub(super) id: S<String>,
     pub(super) site: S<String>,
-    pub(super) nics: S<Vec<String>>,
+    pub(super) nics: S<Vec<S<String>>>,
     pub(super) management_nic: Option<S<String>>,
 }
 
@@ -88,9 +122,9 @@ pub(super) struct RawApp {
     pub(super) kind: S<String>,
     pub(super) host: S<String>,
     #[serde(default)]
-    pub(super) start: Vec<String>,
+    pub(super) start: Vec<S<String>>,
     #[serde(default)]
-    pub(super) mode_hook: Vec<String>,
+    pub(super) mode_hook: Vec<S<String>>,
     pub(super) restart_delay: Option<S<RawSpan>>,
     pub(super) announces_primary: Option<bool>,
     pub(super) traffic_timeout: Option<S<RawSpan>>,
@@ -118,9 +152,9 @@ pub(super) struct RawAntiFlap {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct RawPair {
     pub(super) id: S<String>,
-    pub(super) apps: S<Vec<String>>,
+    pub(super) apps: S<Vec<S<String>>>,
     pub(super) vip: Option<RawVip>,
-    pub(super) failover_on: Option<S<Vec<String>>>,
+    pub(super) failover_on: Option<S<Vec<S<String>>>>,
     pub(super) anti_flap: Option<RawAntiFlap>,
 }
 
@@ -129,7 +163,7 @@ pub(super) struct RawPair {
 pub(super) struct RawGroup {
     pub(super) id: S<String>,
     pub(super) leader: S<String>,
-    pub(super) members: S<Vec<String>>,
+    pub(super) members: S<Vec<S<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -138,9 +172,9 @@ pub(super) struct RawScript {
     pub(super) id: S<String>,
     pub(super) command: S<String>,
     #[serde(default)]
-    pub(super) args: Vec<String>,
+    pub(super) args: Vec<S<String>>,
     pub(super) timeout: Option<S<RawSpan>>,
-    pub(super) hosts: Option<S<Vec<String>>>,
+    pub(super) hosts: Option<S<Vec<S<String>>>>,
 }
 
 #[derive(Deserialize)]

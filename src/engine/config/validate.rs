@@ -2,10 +2,11 @@
 //! and shape rule checked, every problem recorded with its line. A reference that is already
 //! wrong is reported once, not again by every check that builds on it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 
 use super::raw::*;
-use super::{Ctx, index_ids, lookup, valid_address};
+use super::{Ctx, Limits, index_ids, list, lookup, nic_problem, vip_address};
 use crate::engine::event::EventId;
 use crate::engine::time::Span;
 use crate::engine::topology::*;
@@ -28,29 +29,40 @@ pub(super) fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
         let d = ControllerSettings::default();
         let c_ref = c.get_ref();
         topo.controller = ControllerSettings {
-            heartbeat_interval: ctx.span_of(
+            heartbeat_interval: ctx.span_in(
                 &c_ref.heartbeat_interval,
                 "controller.heartbeat-interval",
                 d.heartbeat_interval,
+                HEARTBEAT_INTERVAL,
             ),
-            heartbeat_timeout: ctx.span_of(
+            heartbeat_timeout: ctx.span_in(
                 &c_ref.heartbeat_timeout,
                 "controller.heartbeat-timeout",
                 d.heartbeat_timeout,
+                HEARTBEAT_TIMEOUT,
             ),
-            mode_timeout: ctx.span_of(&c_ref.mode_timeout, "controller.mode-timeout", d.mode_timeout),
-            reconcile_interval: ctx.span_of(
+            mode_timeout: ctx.span_in(
+                &c_ref.mode_timeout,
+                "controller.mode-timeout",
+                d.mode_timeout,
+                MODE_TIMEOUT,
+            ),
+            reconcile_interval: ctx.span_in(
                 &c_ref.reconcile_interval,
                 "controller.reconcile-interval",
                 d.reconcile_interval,
+                RECONCILE_INTERVAL,
             ),
         };
-        if topo.controller.heartbeat_timeout <= topo.controller.heartbeat_interval {
+        if topo.controller.heartbeat_timeout < topo.controller.heartbeat_interval.times(2) {
             let span = c_ref.heartbeat_timeout.as_ref().map_or(c.span(), |s| s.span());
             ctx.err(
                 span,
                 "controller.heartbeat-timeout",
-                "must be longer than heartbeat-interval",
+                format!(
+                    "must be at least twice heartbeat-interval ({}): one late heartbeat must not lose an agent",
+                    topo.controller.heartbeat_interval
+                ),
             );
         }
     }
@@ -74,12 +86,26 @@ pub(super) fn validate(ctx: &mut Ctx, raw: RawFile) -> Topology {
     hosts(ctx, &raw, &ids, &mut topo);
     scripts(ctx, &raw, &ids, &mut topo);
     let app_host_known = apps(ctx, &raw, &ids, &mut topo);
-    pairs(ctx, &raw, &ids, &mut topo, &app_host_known);
-    groups(ctx, &raw, &ids, &mut topo);
-    alarms(ctx, &raw, &ids, &mut topo);
+    let known = pairs(ctx, &raw, &ids, &mut topo, &app_host_known);
+    groups(ctx, &raw, &ids, &mut topo, &known);
+    alarms(ctx, &raw, &ids, &mut topo, &known);
     endpoints(ctx, &raw, &ids, &mut topo);
     topo
 }
+
+/// The ranges of the settings the engine's guarantees depend on (see docs/config.md):
+/// past them, the drill's own invariants fail on a healthy deployment. A heartbeat slower
+/// than 1.5 s or a loss noticed later than 10 s leaves the VIP on a lost host, or an
+/// incident's events without their correlation, for longer than an operator would accept;
+/// a reconcile interval under 2 s retries a VIP move before an agent can have done it.
+const HEARTBEAT_INTERVAL: Limits = Limits::new(Span(100), Span(1500));
+const HEARTBEAT_TIMEOUT: Limits = Limits::new(Span(200), Span::secs(10));
+const MODE_TIMEOUT: Limits = Limits::new(Span::secs(1), Span::secs(300));
+const RECONCILE_INTERVAL: Limits = Limits::new(Span::secs(2), Span::secs(60));
+const OOS_CHECK: Limits = Limits::new(Span(100), Span::secs(300));
+const OOS_FORCE: Limits = Limits::new(Span(200), Span::secs(3600));
+const RESTART_DELAY: Limits = Limits::new(Span(1), Span::secs(600));
+const INIT_TIMEOUT: Limits = Limits::new(Span::secs(15), Span::secs(3600));
 
 /// Ids of every kind, to their index.
 struct Ids {
@@ -104,8 +130,8 @@ fn sites(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
             }
             Some(SiteIx(ix))
         });
-        let oos_check = ctx.span_of(&s.oos_check, &f("oos-check"), Span::secs(5));
-        let oos_force = ctx.span_of(&s.oos_force, &f("oos-force"), Span::secs(30));
+        let oos_check = ctx.span_in(&s.oos_check, &f("oos-check"), Span::secs(5), OOS_CHECK);
+        let oos_force = ctx.span_in(&s.oos_force, &f("oos-force"), Span::secs(30), OOS_FORCE);
         if oos_force <= oos_check {
             let span = s.oos_force.as_ref().map_or(s.id.span(), |x| x.span());
             ctx.err(
@@ -144,13 +170,16 @@ fn hosts(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
         let id = h.id.get_ref();
         let f = |k: &str| format!("host[{id}].{k}");
         let site = lookup(ctx, &ids.site, "site", &h.site, f("site")).map_or(SiteIx(0), SiteIx);
-        let nics = h.nics.get_ref().clone();
+        let nics: Vec<String> = h.nics.get_ref().iter().map(|n| n.get_ref().clone()).collect();
         if nics.is_empty() {
             ctx.err(h.nics.span(), f("nics"), "a host needs at least one NIC");
         }
-        for (i, n) in nics.iter().enumerate() {
-            if nics[..i].contains(n) {
-                ctx.err(h.nics.span(), f("nics"), format!("NIC `{n}` is listed twice"));
+        let mut seen = HashSet::new();
+        for n in h.nics.get_ref() {
+            if let Some(problem) = nic_problem(n.get_ref()) {
+                ctx.err(n.span(), f("nics"), format!("NIC name {problem}"));
+            } else if !seen.insert(n.get_ref().as_str()) {
+                ctx.err(n.span(), f("nics"), format!("NIC `{}` is listed twice", n.get_ref()));
             }
         }
         let management_nic = match &h.management_nic {
@@ -158,7 +187,7 @@ fn hosts(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
                 ctx.err(
                     m.span(),
                     f("management-nic"),
-                    format!("`{}` is not one of this host's nics ({})", m.get_ref(), nics.join(", ")),
+                    format!("`{}` is not one of this host's nics ({})", m.get_ref(), list(&nics)),
                 );
                 0
             }),
@@ -188,13 +217,16 @@ fn scripts(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
                 "must be an absolute path (scripts never go through a shell or PATH)",
             );
         }
+        ctx.text(s.command.span(), f("command"), s.command.get_ref());
+        for a in &s.args {
+            ctx.text(a.span(), f("args"), a.get_ref());
+        }
         let timeout = ctx.span_of(&s.timeout, &f("timeout"), Span::secs(30));
         let hosts = s.hosts.as_ref().map_or_else(Vec::new, |hs| {
             let mut out = Vec::new();
             for name in hs.get_ref() {
-                match ids.host.get(name) {
-                    Some(i) => out.push(HostIx(*i)),
-                    None => ctx.err(hs.span(), f("hosts"), format!("unknown host `{name}`")),
+                if let Some(h) = lookup(ctx, &ids.host, "host", name, f("hosts")) {
+                    out.push(HostIx(h));
                 }
             }
             out
@@ -202,7 +234,7 @@ fn scripts(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
         topo.scripts.push(Script {
             id: id.clone(),
             command: s.command.get_ref().clone(),
-            args: s.args.clone(),
+            args: s.args.iter().map(|a| a.get_ref().clone()).collect(),
             timeout,
             hosts,
         });
@@ -210,8 +242,8 @@ fn scripts(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
 }
 
 /// Applications (and which of them name a host that exists, so that a bad reference is
+/// reported once, not again by every check that builds on it).
 fn apps(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) -> Vec<bool> {
-    // reported once, not again by every check that builds on it).
     let mut app_host_known = Vec::new();
     for a in &raw.app {
         let id = a.id.get_ref();
@@ -221,6 +253,13 @@ fn apps(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) -> Vec<boo
         let host = host_found.map_or(HostIx(0), HostIx);
         if a.kind.get_ref().trim().is_empty() {
             ctx.err(a.kind.span(), f("kind"), "must not be empty");
+        }
+        ctx.text(a.kind.span(), f("kind"), a.kind.get_ref());
+        for c in &a.start {
+            ctx.text(c.span(), f("start"), c.get_ref());
+        }
+        for c in &a.mode_hook {
+            ctx.text(c.span(), f("mode-hook"), c.get_ref());
         }
         let nics = topo.hosts.get(host.ix()).map(|h| h.nics.clone()).unwrap_or_default();
         let traffic = match (&a.traffic_timeout, &a.traffic_nic) {
@@ -236,7 +275,7 @@ fn apps(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) -> Vec<boo
                                 "`{}` is not a NIC of host `{}` ({})",
                                 n.get_ref(),
                                 a.host.get_ref(),
-                                nics.join(", ")
+                                list(&nics)
                             ),
                         );
                         0
@@ -298,16 +337,12 @@ fn apps(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) -> Vec<boo
                 port_check: true,
             },
             Some(b) => {
-                let init_timeout = ctx.span_of(&b.init_timeout, &f("backup-check.init-timeout"), Span::secs(60));
-                if let Some(t) = &b.init_timeout
-                    && !(Span::secs(15)..=Span::secs(3600)).contains(&init_timeout)
-                {
-                    ctx.err(
-                        t.span(),
-                        f("backup-check.init-timeout"),
-                        format!("{init_timeout} is out of the allowed range 15s..=3600s"),
-                    );
-                }
+                let init_timeout = ctx.span_in(
+                    &b.init_timeout,
+                    &f("backup-check.init-timeout"),
+                    Span::secs(60),
+                    INIT_TIMEOUT,
+                );
                 BackupCheck {
                     enabled: b.enabled.unwrap_or(true),
                     init_timeout,
@@ -323,9 +358,9 @@ fn apps(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) -> Vec<boo
             kind: a.kind.get_ref().clone(),
             host,
             pair: None,
-            start: a.start.clone(),
-            mode_hook: a.mode_hook.clone(),
-            restart_delay: ctx.span_of(&a.restart_delay, &f("restart-delay"), Span::secs(10)),
+            start: a.start.iter().map(|c| c.get_ref().clone()).collect(),
+            mode_hook: a.mode_hook.iter().map(|c| c.get_ref().clone()).collect(),
+            restart_delay: ctx.span_in(&a.restart_delay, &f("restart-delay"), Span::secs(10), RESTART_DELAY),
             announces_primary: a.announces_primary.unwrap_or(true),
             traffic,
             probe,
@@ -335,14 +370,22 @@ fn apps(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) -> Vec<boo
     app_host_known
 }
 
+/// The two hosts of each pair, when both of its apps and their hosts are known: later
+/// checks build only on those, so that a bad reference is reported once.
+type PairHosts = Vec<Option<[HostIx; 2]>>;
+
 /// Pairs.
-fn pairs(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology, app_host_known: &[bool]) {
+fn pairs(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology, app_host_known: &[bool]) -> PairHosts {
+    let mut known = Vec::with_capacity(raw.pair.len());
+    // The first pair to use each VIP address, compared as addresses.
+    let mut vips: HashMap<IpAddr, usize> = HashMap::new();
     for (pi, p) in raw.pair.iter().enumerate() {
         let id = p.id.get_ref();
         let f = |k: &str| format!("pair[{id}].{k}");
         let names = p.apps.get_ref();
         let mut apps = [AppIx(0), AppIx(0)];
         let mut ok = names.len() == 2;
+        let mut resolved = ok;
         if !ok {
             ctx.err(
                 p.apps.span(),
@@ -350,34 +393,50 @@ fn pairs(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology, app_host_
                 format!("a pair has exactly two apps, not {}", names.len()),
             );
         }
+        if ok && names[0].get_ref() == names[1].get_ref() {
+            ok = false;
+            ctx.err(
+                names[1].span(),
+                f("apps"),
+                format!("lists app `{}` twice: a pair is two different apps", names[1].get_ref()),
+            );
+        }
         for (i, name) in names.iter().take(2).enumerate() {
-            match ids.app.get(name) {
-                Some(ix) if !app_host_known[*ix as usize] => {
+            if !ok && names.len() == 2 && i == 1 && names[0].get_ref() == name.get_ref() {
+                break;
+            }
+            match lookup(ctx, &ids.app, "app", name, f("apps")) {
+                Some(ix) if !app_host_known[ix as usize] => {
                     ok = false;
-                    apps[i] = AppIx(*ix);
+                    resolved = false;
+                    apps[i] = AppIx(ix);
                 }
                 Some(ix) => {
-                    apps[i] = AppIx(*ix);
-                    if let Some(other) = topo.apps[*ix as usize].pair {
+                    apps[i] = AppIx(ix);
+                    if let Some(other) = topo.apps[ix as usize].pair {
                         ok = false;
                         ctx.err(
-                            p.apps.span(),
+                            name.span(),
                             f("apps"),
-                            format!("app `{name}` is already in pair `{}`", topo.pairs[other.ix()].id),
+                            format!(
+                                "app `{}` is already in pair `{}`",
+                                name.get_ref(),
+                                topo.pairs[other.ix()].id
+                            ),
                         );
                     }
                 }
                 None => {
                     ok = false;
-                    ctx.err(p.apps.span(), f("apps"), format!("unknown app `{name}`"));
+                    resolved = false;
                 }
             }
         }
-        let hosts = [
-            topo.apps.get(apps[0].ix()).map(|a| a.host),
-            topo.apps.get(apps[1].ix()).map(|a| a.host),
-        ];
-        if ok && hosts[0] == hosts[1] {
+        let hosts = ok.then(|| [topo.apps[apps[0].ix()].host, topo.apps[apps[1].ix()].host]);
+        known.push(resolved.then(|| [topo.apps[apps[0].ix()].host, topo.apps[apps[1].ix()].host]));
+        if let Some([h0, h1]) = hosts
+            && h0 == h1
+        {
             ok = false;
             ctx.err(
                 p.apps.span(),
@@ -385,34 +444,45 @@ fn pairs(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology, app_host_
                 "both apps run on the same host: a pair needs two hosts",
             );
         }
-        if ok {
-            for a in apps {
-                topo.apps[a.ix()].pair = Some(PairIx(pi as u32));
-            }
-        }
-        let site = hosts[0]
-            .and_then(|h| topo.hosts.get(h.ix()))
-            .map_or(SiteIx(0), |h| h.site);
-        if ok && topo.hosts[hosts[1].unwrap().ix()].site != site {
+        let site = hosts.map_or(SiteIx(0), |h| topo.hosts[h[0].ix()].site);
+        if ok
+            && let Some([_, h1]) = hosts
+            && topo.hosts[h1.ix()].site != site
+        {
+            ok = false;
             ctx.err(
                 p.apps.span(),
                 f("apps"),
                 "the two apps run on hosts of different sites: a pair lives in one site",
             );
         }
-        let vip = p.vip.as_ref().map(|v| {
-            if !valid_address(v.address.get_ref()) {
-                ctx.err(
-                    v.address.span(),
-                    f("vip.address"),
-                    format!(
-                        "`{}` is not an IP address (with an optional /prefix)",
-                        v.address.get_ref()
-                    ),
-                );
+        if ok {
+            for a in apps {
+                topo.apps[a.ix()].pair = Some(PairIx(pi as u32));
             }
-            if ok {
-                for h in hosts.iter().flatten() {
+        }
+        let vip = p.vip.as_ref().map(|v| {
+            match vip_address(v.address.get_ref()) {
+                Err(e) => ctx.err(v.address.span(), f("vip.address"), e),
+                Ok(addr) => {
+                    if let Some(first) = vips.get(&addr) {
+                        let q = &raw.pair[*first];
+                        let written = q.vip.as_ref().map_or("", |w| w.address.get_ref().as_str());
+                        ctx.err(
+                            v.address.span(),
+                            f("vip.address"),
+                            format!(
+                                "address {addr} is already the VIP of pair `{}` (written `{written}` there)",
+                                q.id.get_ref()
+                            ),
+                        );
+                    } else {
+                        vips.insert(addr, pi);
+                    }
+                }
+            }
+            if let (true, Some(hosts)) = (ok, hosts) {
+                for h in hosts {
                     let host = &topo.hosts[h.ix()];
                     if host.nic(v.nic.get_ref()).is_none() {
                         ctx.err(
@@ -422,7 +492,7 @@ fn pairs(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology, app_host_
                                 "`{}` is not a NIC of host `{}` ({})",
                                 v.nic.get_ref(),
                                 host.id,
-                                host.nics.join(", ")
+                                list(&host.nics)
                             ),
                         );
                     }
@@ -464,13 +534,13 @@ fn pairs(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology, app_host_
                     service_unavailable: false,
                 };
                 for item in list.get_ref() {
-                    match item.as_str() {
+                    match item.get_ref().as_str() {
                         "exit" => t.exit = true,
                         "probe" => t.probe = true,
                         "host-lost" => t.host_lost = true,
                         "service-unavailable" => t.service_unavailable = true,
                         other => ctx.err(
-                            list.span(),
+                            item.span(),
                             f("failover-on"),
                             format!("unknown trigger `{other}` (expected exit, probe, host-lost, service-unavailable)"),
                         ),
@@ -499,77 +569,75 @@ fn pairs(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology, app_host_
             group: None,
         });
     }
-    for (i, p) in raw.pair.iter().enumerate() {
-        if let Some(v) = &p.vip {
-            for (j, q) in raw.pair.iter().enumerate().take(i) {
-                if q.vip
-                    .as_ref()
-                    .is_some_and(|w| w.address.get_ref() == v.address.get_ref())
-                {
-                    ctx.err(
-                        v.address.span(),
-                        format!("pair[{}].vip.address", p.id.get_ref()),
-                        format!("address already used by pair `{}`", raw.pair[j].id.get_ref()),
-                    );
-                }
-            }
-        }
-    }
+    known
 }
 
 /// Groups.
-fn groups(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
-    for (gi, g) in raw.group.iter().enumerate() {
+fn groups(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology, known: &PairHosts) {
+    for g in &raw.group {
         let id = g.id.get_ref();
         let f = |k: &str| format!("group[{id}].{k}");
         let mut members = Vec::new();
+        let mut seen = HashSet::new();
+        let mut all_whole = true;
         for name in g.members.get_ref() {
-            match ids.pair.get(name) {
-                Some(ix) => {
-                    let pix = PairIx(*ix);
-                    if members.contains(&pix) {
-                        ctx.err(g.members.span(), f("members"), format!("pair `{name}` is listed twice"));
-                    } else if let Some(other) = topo.pairs[pix.ix()].group {
-                        ctx.err(
-                            g.members.span(),
-                            f("members"),
-                            format!("pair `{name}` is already in group `{}`", topo.groups[other.ix()].id),
-                        );
-                    } else {
-                        members.push(pix);
-                    }
-                }
-                None => ctx.err(g.members.span(), f("members"), format!("unknown pair `{name}`")),
+            let Some(ix) = lookup(ctx, &ids.pair, "pair", name, f("members")) else {
+                all_whole = false;
+                continue;
+            };
+            let pix = PairIx(ix);
+            if !seen.insert(pix) {
+                ctx.err(
+                    name.span(),
+                    f("members"),
+                    format!("pair `{}` is listed twice", name.get_ref()),
+                );
+            } else if let Some(other) = topo.pairs[pix.ix()].group {
+                ctx.err(
+                    name.span(),
+                    f("members"),
+                    format!(
+                        "pair `{}` is already in group `{}`",
+                        name.get_ref(),
+                        topo.groups[other.ix()].id
+                    ),
+                );
+            } else {
+                all_whole &= known[pix.ix()].is_some();
+                members.push((pix, name.span()));
             }
         }
         if g.members.get_ref().len() < 2 {
             ctx.err(g.members.span(), f("members"), "a group has at least two pairs");
         }
-        let leader = lookup(ctx, &ids.pair, "pair", &g.leader, f("leader")).map(PairIx);
-        let Some(leader) = leader else { continue };
-        if !members.contains(&leader) {
-            ctx.err(
-                g.leader.span(),
-                f("leader"),
-                format!("leader `{}` is not one of the members", g.leader.get_ref()),
-            );
+        let Some(leader) = lookup(ctx, &ids.pair, "pair", &g.leader, f("leader")).map(PairIx) else {
             continue;
-        }
-        members.retain(|m| *m != leader);
-        members.insert(0, leader);
+        };
+        let Some(at) = members.iter().position(|m| m.0 == leader) else {
+            if !g.members.get_ref().iter().any(|m| m.get_ref() == g.leader.get_ref()) {
+                ctx.err(
+                    g.leader.span(),
+                    f("leader"),
+                    format!("leader `{}` is not one of the members", g.leader.get_ref()),
+                );
+            }
+            continue;
+        };
+        let lead = members.remove(at);
+        members.insert(0, lead);
         let host_set = |p: PairIx| {
-            let mut h = [
-                topo.apps[topo.pairs[p.ix()].apps[0].ix()].host,
-                topo.apps[topo.pairs[p.ix()].apps[1].ix()].host,
-            ];
-            h.sort();
-            h
+            known[p.ix()].map(|mut h| {
+                h.sort();
+                h
+            })
         };
         let lead_hosts = host_set(leader);
-        for m in &members[1..] {
-            if host_set(*m) != lead_hosts {
+        for (m, span) in &members[1..] {
+            if let (Some(lead_hosts), Some(hosts)) = (lead_hosts, host_set(*m))
+                && hosts != lead_hosts
+            {
                 ctx.err(
-                    g.members.span(),
+                    span.clone(),
                     f("members"),
                     format!(
                         "pair `{}` does not run on the leader's two hosts",
@@ -579,7 +647,7 @@ fn groups(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
             }
             if topo.pairs[m.ix()].vip.is_some() {
                 ctx.err(
-                    g.members.span(),
+                    span.clone(),
                     f("members"),
                     format!(
                         "pair `{}` has a VIP: in a group only the leader has one",
@@ -588,19 +656,22 @@ fn groups(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
                 );
             }
         }
-        for m in &members {
-            topo.pairs[m.ix()].group = Some(GroupIx(gi as u32));
+        if !all_whole {
+            continue;
+        }
+        for (m, _) in &members {
+            topo.pairs[m.ix()].group = Some(GroupIx(topo.groups.len() as u32));
         }
         topo.groups.push(Group {
             id: id.clone(),
             leader,
-            members,
+            members: members.into_iter().map(|m| m.0).collect(),
         });
     }
 }
 
 /// Alarm conditions.
-fn alarms(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
+fn alarms(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology, known: &PairHosts) {
     for a in &raw.alarm {
         let id = a.id.get_ref();
         let f = |k: &str| format!("alarm[{id}].{k}");
@@ -692,6 +763,36 @@ fn alarms(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
                         }
                     },
                 };
+                // Every host the reaction may run the script on must be on its allow-list.
+                let on_hosts: Vec<HostIx> = match (target, filter) {
+                    (ScriptTarget::Host(h), _) => vec![h],
+                    (ScriptTarget::EventHost, SourceFilter::Host(h)) => vec![h],
+                    (ScriptTarget::EventHost | ScriptTarget::PrimaryHost, SourceFilter::App(a)) => {
+                        match topo.apps[a.ix()].pair {
+                            Some(p) if target == ScriptTarget::PrimaryHost => pair_hosts(topo, p).to_vec(),
+                            Some(_) => vec![topo.apps[a.ix()].host],
+                            None => Vec::new(),
+                        }
+                    }
+                    (ScriptTarget::EventHost | ScriptTarget::PrimaryHost, SourceFilter::Pair(p)) => {
+                        known[p.ix()].map_or_else(Vec::new, |h| h.to_vec())
+                    }
+                    _ => Vec::new(),
+                };
+                let allowed = &topo.scripts[script as usize].hosts;
+                if !allowed.is_empty()
+                    && let Some(h) = on_hosts.iter().find(|h| !allowed.contains(h))
+                {
+                    ctx.err(
+                        r.on.as_ref().map_or(s.span(), |o| o.span()),
+                        rf("on"),
+                        format!(
+                            "script `{}` may run on host `{}`, which is not in its hosts allow-list",
+                            s.get_ref(),
+                            topo.hosts[h.ix()].id
+                        ),
+                    );
+                }
                 reactions.push(Reaction::RunScript {
                     script: ScriptIx(script),
                     target,
@@ -721,6 +822,7 @@ fn alarms(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
                     primary,
                 });
             } else if let Some(n) = &r.notify {
+                ctx.text(n.span(), rf("notify"), n.get_ref());
                 reactions.push(Reaction::Notify(n.get_ref().clone()));
             }
         }
@@ -732,6 +834,11 @@ fn alarms(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
             clear,
         });
     }
+}
+
+/// The two hosts of a whole pair.
+fn pair_hosts(topo: &Topology, p: PairIx) -> [HostIx; 2] {
+    topo.pairs[p.ix()].apps.map(|a| topo.apps[a.ix()].host)
 }
 
 /// Endpoint populations.
