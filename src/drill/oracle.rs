@@ -515,6 +515,14 @@ impl Oracle {
                 if let Some((_, l)) = leader {
                     let leader_prim = Self::primary(world, topo.pair(l).apps[s]);
                     self.pairs[p.ix()].early_promotion = (!leader_prim).then_some((now, s));
+                    if leader_side == Some(1 - s) {
+                        self.coherence_f.note(format!(
+                            "{} at {now}: {} promoted while its leader {} serves on the other host",
+                            pair.id,
+                            label(s),
+                            topo.pair(l).id
+                        ));
+                    }
                 } else if let Some(g) = pair.group {
                     for m in topo.group(g).members.iter().skip(1) {
                         match self.pairs[m.ix()].early_promotion {

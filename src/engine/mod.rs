@@ -243,6 +243,19 @@ pub struct Sabotage {
     pub ignore_readiness: bool,
     pub fresh_vip_correlation: bool,
     pub slow_vip_retry: bool,
+    /// VIP control binds the new holder before removing the address from the old one.
+    pub vip_enable_first: bool,
+    /// A switchover promotes without demoting (and so without waiting for the demotion).
+    pub promote_before_demotion: bool,
+    /// A backup still in mode none counts as redundant (with `forget_restarted_backup`: a
+    /// forgotten restarted backup reported OK).
+    pub report_backup_ok: bool,
+    /// After a refused automatic switchover, nothing tries again.
+    pub no_retry_after_refusal: bool,
+    /// A group member fails over on its own instead of moving its group.
+    pub members_decide_alone: bool,
+    /// Set-mode alarm reactions run for a pair in maintenance.
+    pub set_mode_ignores_maintenance: bool,
 }
 
 /// A script run the engine started and waits for.

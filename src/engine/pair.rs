@@ -216,6 +216,11 @@ impl Engine {
             Failure::ServiceUnavailable => "reported SERVICE_UNAVAILABLE",
         };
         let cause = Cause::Failure(format!("{} {what}", self.topo.app_label(app)));
+        #[cfg(test)]
+        if self.sabotage.members_decide_alone {
+            self.auto_switchover(p, 1 - side, cause, corr);
+            return;
+        }
         match self.topo.pair(p).group {
             Some(g) if self.topo.group(g).leader != p => self.group_member_failed(g, p, side, cause, corr),
             _ => {
@@ -357,6 +362,8 @@ impl Engine {
         };
         self.pairs[p.ix()].incident = Some(corr);
         let member = self.topo.pair(p).group.is_some_and(|g| self.topo.group(g).leader != p);
+        #[cfg(test)]
+        let member = member && !self.sabotage.members_decide_alone;
         // A member waits while its leader switches, and follows it (group alignment) when
         // the leader runs on the other side: neither is a member without a primary.
         if member && let Some(g) = self.topo.pair(p).group {
@@ -373,6 +380,10 @@ impl Engine {
         } else {
             None
         };
+        #[cfg(test)]
+        if self.sabotage.no_retry_after_refusal && self.pairs[p.ix()].refused.is_some() {
+            return;
+        }
         let started = match target {
             Some(t) => self.auto_switchover(p, t, Cause::NoPrimary, corr),
             None => false,
@@ -415,6 +426,15 @@ impl Engine {
         if b.stale && b.status.is_running() {
             return Redundancy::Degraded;
         }
+        #[cfg(test)]
+        let b = &AppRt {
+            mode: if self.sabotage.report_backup_ok {
+                Mode::Backup
+            } else {
+                b.mode
+            },
+            ..b.clone()
+        };
         match b.status {
             AppStatus::Down | AppStatus::Unknown => return Redundancy::NoBackup,
             AppStatus::Unavailable => return Redundancy::BackupNotReady,

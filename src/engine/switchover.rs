@@ -164,6 +164,8 @@ impl Engine {
         let (from_app, to_app) = (self.side_app(p, from), self.side_app(p, to));
         let f = self.apps[from_app.ix()].clone();
         let demote = f.is_known_primary() && self.hosts[self.topo.app_host(from_app).ix()].connected;
+        #[cfg(test)]
+        let demote = demote && !self.sabotage.promote_before_demotion;
         let pair_id = self.topo.pair(p).id.clone();
         let why = cause.describe(&self.topo);
         let mut attrs = vec![

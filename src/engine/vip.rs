@@ -297,6 +297,10 @@ impl Engine {
                 VipReason::Placement
             }
         };
+        #[cfg(test)]
+        if self.sabotage.vip_enable_first && reach_d && v.obs[d] == VipObs::Unbound && now >= v.retry_at[d] {
+            return self.send_vip(p, d, true, reason(v.fails[d]));
+        }
         if reach_o && v.obs[o] == VipObs::Bound {
             if now >= v.retry_at[o] {
                 return self.send_vip(p, o, false, reason(v.fails[o]));
