@@ -18,7 +18,8 @@ fn failure(seed: u64, opts: &RandomOptions, known: &[u64]) -> Option<String> {
     let why: Vec<String> = r
         .checks
         .iter()
-        .filter(|c| !c.passed && !(tolerated && c.name.starts_with("oracle:")))
+        .filter(|c| !c.passed)
+        .filter(|c| !(tolerated && c.name.starts_with("oracle:")))
         .map(|c| format!("{}: {}", c.name, c.detail))
         .collect();
     (!why.is_empty()).then(|| format!("seed {seed}: {}", why.join(" | ")))
