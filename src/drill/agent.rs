@@ -598,10 +598,9 @@ impl Drill {
                 let controller_down =
                     self.fault_active(|f| matches!(f, Fault::ControllerCrash(x) | Fault::ControllerStop(x) if x == s));
                 if on {
-                    self.engines[s.ix()] = None;
+                    self.controller_power(*s, false);
                 } else if !controller_down {
-                    self.engines[s.ix()] = Some(Engine::new(self.topo.clone(), *s));
-                    self.with_engine(*s, |e, now| e.handle(now, Input::Start));
+                    self.controller_power(*s, true);
                 }
                 self.update_all_traffic();
             }
@@ -614,17 +613,27 @@ impl Drill {
                 }
             }
             (Fault::FlakyLink(h), _) => self.world.hosts[h.ix()].flaky = on,
-            (Fault::ControllerCrash(s), true) => self.engines[s.ix()] = None,
+            (Fault::ControllerCrash(s), true) => self.controller_power(*s, false),
             (Fault::ControllerStop(s), true) => {
                 self.with_engine(*s, |e, now| e.stop(now));
-                self.engines[s.ix()] = None;
+                self.controller_power(*s, false);
             }
             (Fault::ControllerCrash(s) | Fault::ControllerStop(s), false) => {
                 if self.world.sites_up[s.ix()] && self.engines[s.ix()].is_none() {
-                    self.engines[s.ix()] = Some(Engine::new(self.topo.clone(), *s));
-                    self.with_engine(*s, |e, now| e.handle(now, Input::Start));
+                    self.controller_power(*s, true);
                 }
             }
+        }
+    }
+
+    /// Stops a site's controller process, or starts a new one (with an empty state).
+    fn controller_power(&mut self, s: SiteIx, up: bool) {
+        self.world.controllers_up[s.ix()] = up;
+        if up {
+            self.engines[s.ix()] = Some(Engine::new(self.topo.clone(), s));
+            self.with_engine(s, |e, now| e.handle(now, Input::Start));
+        } else {
+            self.engines[s.ix()] = None;
         }
     }
 

@@ -9,7 +9,8 @@
 //! The checker watches the simulated truth (the world), the engines' inputs, commands and
 //! events; it never asks the engine whether it did well.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use serde::Serialize;
 
@@ -41,8 +42,11 @@ pub struct Checker {
     pub recovery_bound: Span,
     dirty: Vec<bool>,
     dirty_list: Vec<PairIx>,
-    violation: Vec<Option<(Time, String, bool)>>,
-    open_violations: BTreeSet<PairIx>,
+    /// An open placement violation per pair: since when, and whether it was reported.
+    violation: Vec<Option<(Time, bool)>>,
+    /// When an open violation outlives the tolerance: it is looked at again then (the
+    /// drill marks every pair whose world changes, so nothing else needs a re-scan).
+    deadlines: BinaryHeap<Reverse<(Time, PairIx)>>,
     placement: Vec<String>,
     placement_count: usize,
     not_ready: Vec<bool>,
@@ -84,7 +88,7 @@ impl Checker {
             dirty: vec![false; n],
             dirty_list: Vec::new(),
             violation: vec![None; n],
-            open_violations: BTreeSet::new(),
+            deadlines: BinaryHeap::new(),
             placement: Vec::new(),
             placement_count: 0,
             not_ready: vec![false; topo.apps.len()],
@@ -105,6 +109,11 @@ impl Checker {
             incidents: Vec::new(),
             operator_actions: Vec::new(),
         }
+    }
+
+    /// The world of pair `p` changed (the drill calls this for every change it makes).
+    pub fn touch_pair(&mut self, p: PairIx) {
+        self.touch(p);
     }
 
     fn touch(&mut self, p: PairIx) {
@@ -230,6 +239,12 @@ impl Checker {
                 self.corr_open[p.ix()] = None;
                 self.corr_expect_vip[p.ix()] = None;
             }
+            // A restarted controller numbers its incidents from 1 again (its state does not
+            // survive yet): episodes of the old one are over.
+            self.vip_cmds.retain(|k, _| k.0.site != *s);
+            self.group_episode.retain(|c, _| c.site != *s);
+            self.episode_leader.retain(|k, _| k.0.site != *s);
+            self.closed_episodes.retain(|k| k.0.site != *s);
         }
         if let (EventId::AgentLost, Entity::Host(h)) = (e.id, &e.subject) {
             for (key, leader) in &self.episode_leader {
@@ -374,61 +389,75 @@ impl Checker {
         })
     }
 
-    fn placement_problem(topo: &Topology, world: &World, p: PairIx) -> Option<String> {
+    /// Whether the pair breaks the placement invariant now (cheap: no formatting).
+    fn placement_bad(topo: &Topology, world: &World, p: PairIx) -> bool {
+        let pair = topo.pair(p);
+        let prim = |a: &crate::engine::AppIx| {
+            let x = &world.apps[a.ix()];
+            x.proc == super::world::Proc::Running && x.mode == crate::engine::Mode::Primary
+        };
+        let n = pair.apps.iter().filter(|a| prim(a)).count();
+        if n >= 2 {
+            return true;
+        }
+        let Some(a) = pair.apps.iter().find(|a| prim(a)) else {
+            return false;
+        };
+        if pair.vip.is_none() {
+            return false;
+        }
+        let want = topo.app_host(*a);
+        pair.apps.iter().map(|x| topo.app_host(*x)).any(|h| {
+            let sh = &world.hosts[h.ix()];
+            let bound = sh.up && sh.vips.contains(&p);
+            bound != (h == want)
+        })
+    }
+
+    fn placement_problem(topo: &Topology, world: &World, p: PairIx) -> String {
         let primaries = world.primaries(topo, p);
         match primaries.as_slice() {
-            [a, b, ..] => Some(format!(
-                "two primaries: {} and {}",
-                topo.app_label(*a),
-                topo.app_label(*b)
-            )),
-            [a] if topo.pair(p).vip.is_some() => {
+            [a, b, ..] => format!("two primaries: {} and {}", topo.app_label(*a), topo.app_label(*b)),
+            [a] => {
                 let holders = world.vip_holders(topo, p);
-                let want = topo.app_host(*a);
-                (holders != [want]).then(|| {
-                    let names: Vec<&str> = holders.iter().map(|h| topo.host(*h).id.as_str()).collect();
-                    format!(
-                        "VIP bound on [{}] while the primary is {}",
-                        names.join(", "),
-                        topo.app_label(*a)
-                    )
-                })
+                let names: Vec<&str> = holders.iter().map(|h| topo.host(*h).id.as_str()).collect();
+                format!(
+                    "VIP bound on [{}] while the primary is {}",
+                    names.join(", "),
+                    topo.app_label(*a)
+                )
             }
-            _ => None,
+            [] => "no primary".into(),
         }
     }
 
     pub fn after_step(&mut self, topo: &Topology, now: Time, world: &World, engines: &[Option<Engine>]) {
         let mut list = std::mem::take(&mut self.dirty_list);
-        list.extend(self.open_violations.iter().copied());
+        while let Some(Reverse((t, p))) = self.deadlines.peek().copied() {
+            if t >= now {
+                break;
+            }
+            self.deadlines.pop();
+            list.push(p);
+        }
         for p in list {
             self.dirty[p.ix()] = false;
-            let problem = if Self::reachable(topo, world, engines, p, now) {
-                Self::placement_problem(topo, world, p)
-            } else {
-                None
-            };
-            match (problem, &mut self.violation[p.ix()]) {
-                (Some(d), slot @ None) => {
-                    *slot = Some((now, d, false));
-                    self.open_violations.insert(p);
+            let bad = Self::reachable(topo, world, engines, p, now) && Self::placement_bad(topo, world, p);
+            match (bad, &mut self.violation[p.ix()]) {
+                (true, slot @ None) => {
+                    *slot = Some((now, false));
+                    self.deadlines.push(Reverse((now + self.tolerance, p)));
                 }
-                (Some(_), Some((since, d, reported))) => {
+                (true, Some((since, reported))) => {
                     if now.since(*since) > self.tolerance && !*reported {
                         *reported = true;
-                        let text = format!(
-                            "{} at {}: {d} for more than {}",
-                            topo.pair(p).id,
-                            *since,
-                            self.tolerance
-                        );
+                        let since = *since;
+                        let d = Self::placement_problem(topo, world, p);
+                        let text = format!("{} at {}: {d} for more than {}", topo.pair(p).id, since, self.tolerance);
                         note(&mut self.placement, &mut self.placement_count, text);
                     }
                 }
-                (None, slot) => {
-                    *slot = None;
-                    self.open_violations.remove(&p);
-                }
+                (false, slot) => *slot = None,
             }
             let site = topo.pair(p).site;
             let ok = engines[site.ix()]

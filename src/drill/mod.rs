@@ -8,6 +8,7 @@ mod agent;
 pub mod check;
 mod endpoints;
 pub mod fault;
+pub mod oracle;
 pub mod random;
 pub mod report;
 pub mod rng;
@@ -30,6 +31,7 @@ pub use scenario::Scenario;
 
 use check::Checker;
 use endpoints::Populations;
+use oracle::Oracle;
 use rng::Rng;
 use world::World;
 
@@ -184,6 +186,7 @@ pub struct Drill {
     pub(crate) scripts: Vec<ScriptRun>,
     pub(crate) populations: Populations,
     checker: Checker,
+    oracle: Oracle,
     schedule: Vec<(Time, Action)>,
     scenario: Option<Scenario>,
     /// Loss probability of datagrams (inter-site probes, SIP over UDP); agents talk over
@@ -212,6 +215,7 @@ impl Drill {
             world: World::new(&topo),
             populations: Populations::new(&topo, seed),
             checker: Checker::new(&topo),
+            oracle: Oracle::new(&topo),
             topo,
             seed,
             engines,
@@ -304,6 +308,9 @@ impl Drill {
     }
     pub fn checker(&self) -> &Checker {
         &self.checker
+    }
+    pub fn oracle(&self) -> &Oracle {
+        &self.oracle
     }
     /// The event at `seq` as operators see it.
     pub fn record(&self, seq: usize) -> wire::EventRecord {
@@ -425,9 +432,41 @@ impl Drill {
             self.step_endpoints();
         }
         self.checker.after_step(&self.topo, now, &self.world, &self.engines);
+        self.oracle.after_step(&self.topo, now, &self.world);
+    }
+
+    /// Marks for the checker and the oracle the pairs whose world an event is about to change.
+    fn touch_oracle(&mut self, ev: &Ev) {
+        let topo = &self.topo;
+        match ev {
+            Ev::ToAgent {
+                cmd: Command::SetMode { app, .. },
+                ..
+            }
+            | Ev::Started { app, .. }
+            | Ev::Restart { app, .. }
+            | Ev::ProbeFailed { app, .. }
+            | Ev::Killed { app, .. }
+            | Ev::TrafficCheck { app, .. }
+            | Ev::BackupCheck { app, .. } => {
+                if let Some(p) = topo.app(*app).pair {
+                    self.checker.touch_pair(p);
+                    self.oracle.touch(topo, p);
+                }
+            }
+            Ev::ToAgent {
+                cmd: Command::Vip { pair, .. },
+                ..
+            } => {
+                self.checker.touch_pair(*pair);
+                self.oracle.touch(topo, *pair);
+            }
+            _ => {}
+        }
     }
 
     fn dispatch(&mut self, ev: Ev) {
+        self.touch_oracle(&ev);
         match ev {
             Ev::ToController { site, from, input } => {
                 let ok = match from {
@@ -587,6 +626,11 @@ impl Drill {
                 (topo.host(h).site, OperatorCommand::RunScript { script: s, host: h })
             }
         };
+        let (op_pair, op_maintenance) = match &cmd {
+            OperatorCommand::Switchover { pair, .. } => (Some(*pair), None),
+            OperatorCommand::Maintenance { pair, on } => (Some(*pair), Some(*on)),
+            _ => (None, None),
+        };
         let req = OperatorRequest {
             operator: self.operator.clone(),
             request_id: None,
@@ -602,6 +646,8 @@ impl Drill {
         let mut result = Err(format!("the controller of site {} is down", topo.site(site).id));
         self.with_engine(site, |e, now| result = e.operator(now, req).map_err(|r| r.0));
         self.checker.on_operator(self.now);
+        let accepted = op_maintenance.filter(|_| result.is_ok());
+        self.oracle.on_operator(&topo, self.now, op_pair, accepted);
         result.map(|a| {
             let corr = topo.correlation_label(a.correlation);
             match (a.switchover, a.run) {
@@ -665,6 +711,7 @@ impl Drill {
         }
         self.note(format!("fault #{id} injected: {label}"));
         self.checker.on_fault(self.now, fault.is_one_shot());
+        self.oracle.on_fault(&self.topo, self.now, &fault, true);
         self.apply_fault(&fault, true);
         Ok(format!("fault #{id} injected: {label}"))
     }
@@ -678,6 +725,7 @@ impl Drill {
         let f = self.faults.remove(pos);
         self.note(format!("fault #{id} healed: {}", f.label));
         self.checker.on_heal(self.now);
+        self.oracle.on_fault(&self.topo, self.now, &f.fault, false);
         self.apply_fault(&f.fault, false);
         Ok(format!("fault #{id} healed: {}", f.label))
     }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::Drill;
 use super::check::CheckResult;
+use super::oracle::OracleMetrics;
 use super::scenario::{Chain, Final};
 use super::world::Proc;
 use crate::engine::{Event, Mode, Span, Time};
@@ -39,6 +40,8 @@ pub struct Metrics {
     pub faults: Vec<FaultMetric>,
     pub operator_actions: usize,
     pub recovery_bound_ms: u64,
+    /// The oracle's figures: what the simulated world did (see [`super::oracle`]).
+    pub oracle: OracleMetrics,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -261,6 +264,7 @@ pub(crate) fn build(d: &Drill) -> Report {
         }
     }
     checks.extend(d.checker().results(topo, d.now()));
+    checks.extend(d.oracle().results(topo, d.now()));
     let passed = checks.iter().all(|c| c.passed);
     let events = d
         .events()
@@ -325,6 +329,7 @@ pub(crate) fn build(d: &Drill) -> Report {
             .collect(),
         operator_actions: d.checker().operator_actions.len(),
         recovery_bound_ms: d.checker().recovery_bound.as_ms(),
+        oracle: d.oracle().metrics(topo, d.now()),
     };
     Report {
         scenario: d.scenario().map_or("free-play".into(), |s| s.name.clone()),
@@ -401,6 +406,33 @@ impl Report {
             );
         }
         let _ = writeln!(out, "  operator actions: {}", self.metrics.operator_actions);
+        let o = &self.metrics.oracle;
+        let _ = writeln!(out, "\noracle (from the simulated world):");
+        let _ = writeln!(
+            out,
+            "  safety: two primaries {}, VIP on two hosts {} (settle bound {})",
+            Span(o.two_primaries_ms),
+            Span(o.dual_vip_ms),
+            Span(o.bounds.settle_ms)
+        );
+        let _ = writeln!(
+            out,
+            "  liveness: no serving primary {} in all, avoidable {} (bound {} per run)",
+            Span(o.no_primary_ms),
+            Span(o.avoidable_no_primary_ms),
+            Span(o.bounds.liveness_ms)
+        );
+        let _ = writeln!(
+            out,
+            "  economy: {} switchovers for {} faults ({:.2} per fault), {} ping-pong",
+            o.switchovers, o.faults, o.switchovers_per_fault, o.ping_pongs
+        );
+        let _ = writeln!(
+            out,
+            "  coherence: group members split from their leader {} (bound {})",
+            Span(o.group_split_ms),
+            Span(o.bounds.coherence_ms)
+        );
         let _ = writeln!(out, "\nfinal state:");
         for (pair, f) in &self.final_state {
             let _ = writeln!(

@@ -75,6 +75,8 @@ pub struct SimHost {
 #[derive(Clone, Debug)]
 pub struct World {
     pub sites_up: Vec<bool>,
+    /// Per site: its controller process runs.
+    pub controllers_up: Vec<bool>,
     pub partitioned: bool,
     pub hosts: Vec<SimHost>,
     pub apps: Vec<SimApp>,
@@ -86,6 +88,7 @@ impl World {
     pub fn new(topo: &Topology) -> World {
         World {
             sites_up: vec![true; topo.sites.len()],
+            controllers_up: vec![true; topo.sites.len()],
             partitioned: false,
             hosts: topo
                 .hosts
@@ -107,7 +110,12 @@ impl World {
     pub fn agent_path(&self, topo: &Topology, site: SiteIx, host: HostIx) -> bool {
         let h = &self.hosts[host.ix()];
         let th = topo.host(host);
-        self.sites_up[site.ix()] && th.site == site && h.up && !h.disconnected && h.nics[th.management_nic]
+        self.sites_up[site.ix()]
+            && self.controllers_up[site.ix()]
+            && th.site == site
+            && h.up
+            && !h.disconnected
+            && h.nics[th.management_nic]
     }
 
     /// Whether a client in `from` can reach a server in `to`.

@@ -27,6 +27,21 @@ impl Engine {
         if self.deciding(leader) || self.pairs[leader.ix()].active != side {
             return;
         }
+        // Moving the group helps the member only if its instance on the other host can take
+        // over; otherwise the group stays and the member waits for one of its instances.
+        let other = self.side_app(member, 1 - side);
+        let o = &self.apps[other.ix()];
+        if member != leader && !(o.status == AppStatus::Up && self.hosts[self.topo.app_host(other).ix()].connected) {
+            let reason = format!(
+                "member {} has no instance that could take over on the other host ({} is {})",
+                self.topo.pair(member).id,
+                self.topo.app_label(other),
+                self.app_state_word(other)
+            );
+            let message = format!("group {} not moved: {reason}", self.topo.group(g).id);
+            self.refuse_once(member, corr, reason, message, None);
+            return;
+        }
         let why = match cause {
             Cause::Failure(what) => format!("member {} failed ({what})", self.topo.pair(member).id),
             other => other.describe(&self.topo),

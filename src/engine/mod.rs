@@ -266,6 +266,19 @@ pub struct Sabotage {
     pub ignore_readiness: bool,
     pub fresh_vip_correlation: bool,
     pub slow_vip_retry: bool,
+    /// VIP control binds the new holder before removing the address from the old one.
+    pub vip_enable_first: bool,
+    /// A switchover promotes without demoting (and so without waiting for the demotion).
+    pub promote_before_demotion: bool,
+    /// A backup still in mode none counts as redundant (with `forget_restarted_backup`: a
+    /// forgotten restarted backup reported OK).
+    pub report_backup_ok: bool,
+    /// After a refused automatic switchover, nothing tries again.
+    pub no_retry_after_refusal: bool,
+    /// A group member fails over on its own instead of moving its group.
+    pub members_decide_alone: bool,
+    /// Set-mode alarm reactions run for a pair in maintenance.
+    pub set_mode_ignores_maintenance: bool,
 }
 
 /// A script run the engine started and waits for.
@@ -587,12 +600,12 @@ impl Engine {
             if !self.dirty_groups.contains(&g) {
                 self.dirty_groups.push(g);
             }
-            // Members follow their leader: what changes the leader concerns them too.
-            if self.topo.group(g).leader == p {
-                for &m in self.topo.group(g).members.iter().skip(1) {
-                    if !self.dirty_pairs.contains(&m) {
-                        self.dirty_pairs.push(m);
-                    }
+            // A group decides as one: members follow their leader, the leader's moves are
+            // gated by its members' readiness, and a member's failure moves the group. What
+            // changes one of them is looked at for all of them.
+            for &m in &self.topo.group(g).members {
+                if !self.dirty_pairs.contains(&m) {
+                    self.dirty_pairs.push(m);
                 }
             }
         }

@@ -167,9 +167,10 @@ pub struct PairRt {
     pub backup_not_ready: bool,
     /// The last refusal of an automatic switchover, so it is logged once per incident.
     pub refused: Option<(Option<Correlation>, String)>,
-    /// Automatic switchovers that failed in a row, and when the next may start.
+    /// Automatic switchovers that failed in a row, and per side when the next one to that
+    /// side may start (the other side, e.g. the old primary, may be tried at once).
     pub failed_attempts: u32,
-    pub retry_after: Time,
+    pub retry_after: [Time; 2],
     /// An operator's switchover of a pair in maintenance: the VIP follows it even so.
     pub operator_vip: bool,
     pub vip: VipRt,
@@ -235,6 +236,11 @@ impl Engine {
         }
         let corr = pr.incident.unwrap_or(corr);
         let cause = Cause::Failure(format!("{} {}", self.topo.app_label(app), failure.describe()));
+        #[cfg(test)]
+        if self.sabotage.members_decide_alone {
+            self.auto_switchover(p, 1 - side, cause, corr);
+            return;
+        }
         match self.topo.pair(p).group {
             Some(g) if self.topo.group(g).leader != p => self.group_member_failed(g, p, side, cause, corr),
             _ => {
@@ -257,8 +263,12 @@ impl Engine {
         }
         let apps = self.topo.pair(p).apps;
         let rt = [self.apps[apps[0].ix()].clone(), self.apps[apps[1].ix()].clone()];
-        // A reconnected agent's report is on its way: act on facts, not on stale modes.
-        if (0..2).any(|s| rt[s].stale && self.hosts[self.topo.app_host(apps[s]).ix()].connected) {
+        // A reconnected agent's report is on its way: act on facts, not on stale modes (or,
+        // for a running instance this controller never heard the mode of, on no mode).
+        if (0..2).any(|s| {
+            let connected = self.hosts[self.topo.app_host(apps[s]).ix()].connected;
+            connected && (rt[s].stale || (rt[s].status.is_running() && !rt[s].mode_known))
+        }) {
             return;
         }
         self.restart_fenced(p);
@@ -445,13 +455,16 @@ impl Engine {
             return;
         }
         let usable = |s: usize| rt[s].status == AppStatus::Up && connected(s);
-        // Right after the controller starts, give the preferred instance time to report
-        // before promoting the other one just because it booted first.
-        if !usable(active) && rt[active].status == AppStatus::Unknown && self.now < self.grace_until {
+        // Right after the controller starts, give every instance time to report before
+        // deciding: the one not heard from yet may be the primary already (a restarted
+        // controller), or the preferred one that booted later.
+        if (0..2).any(|s| rt[s].status == AppStatus::Unknown) && self.now < self.grace_until {
             self.timers.set(TimerKey::Recheck(p), self.grace_until);
             return;
         }
         let member = self.is_member(p);
+        #[cfg(test)]
+        let member = member && !self.sabotage.members_decide_alone;
         // A member is assigned on its leader's side, once the leader is.
         let start_side = if member { self.leader_side(p) } else { Some(active) };
         if let Some(s) = start_side
@@ -467,26 +480,30 @@ impl Engine {
             return;
         }
         let corr = self.pair_incident(p);
+        #[cfg(test)]
+        if self.sabotage.no_retry_after_refusal && self.pairs[p.ix()].refused.is_some() {
+            return;
+        }
         let started = if member {
             self.member_no_primary(p, rt, corr)
         } else {
             // The chosen instance when it can serve, else the other one; the gates refuse
             // (and say why) when it cannot.
-            let target = if usable(active) {
-                Some(active)
-            } else if rt[other].status.is_running() && connected(other) {
-                Some(other)
-            } else if rt[active].status.is_running() && connected(active) {
-                Some(active)
+            // The chosen side first, then the other: the first the gates let through
+            // (when both are refused, each refusal is logged with its reason).
+            let candidates: Vec<usize> = [active, other]
+                .into_iter()
+                .filter(|s| rt[*s].status.is_running() && connected(*s))
+                .collect();
+            if candidates.is_empty() {
+                self.refuse_recovery(p, corr, "no instance is running and reachable".into());
+                false
             } else {
-                None
-            };
-            match target {
-                Some(t) => self.auto_switchover(p, t, Cause::NoPrimary, corr),
-                None => {
-                    self.refuse_recovery(p, corr, "no instance is running and reachable".into());
-                    false
-                }
+                let mut order = candidates.clone();
+                order.sort_by_key(|s| !usable(*s)); // usable ones first, stable
+                order
+                    .into_iter()
+                    .any(|t| self.auto_switchover(p, t, Cause::NoPrimary, corr))
             }
         };
         if !started && self.pairs[p.ix()].brain != Brain::NoBrain {
@@ -530,9 +547,8 @@ impl Engine {
         let Some(side) = self.leader_side(p) else {
             return true; // the leader decides first; not a member without a primary yet
         };
-        if self.pairs[p.ix()].active != side {
-            return true; // group alignment moves it
-        }
+        // With no primary of its own, the member's place is the leader's side.
+        self.pairs[p.ix()].active = side;
         let app = self.side_app(p, side);
         let host_ok = self.hosts[self.topo.app_host(app).ix()].connected;
         if rt[side].status == AppStatus::Up && host_ok {
@@ -623,6 +639,15 @@ impl Engine {
         if b.stale && b.status.is_running() {
             return Redundancy::Degraded;
         }
+        #[cfg(test)]
+        let b = &AppRt {
+            mode: if self.sabotage.report_backup_ok {
+                Mode::Backup
+            } else {
+                b.mode
+            },
+            ..b.clone()
+        };
         match b.status {
             AppStatus::Down | AppStatus::Unknown => return Redundancy::NoBackup,
             AppStatus::Unavailable => return Redundancy::BackupNotReady,
@@ -717,14 +742,14 @@ impl Engine {
     }
 
     /// Counts a completed automatic switchover against the anti-flap budget. An operator's
-    /// switchover is recorded as the last one but never counts: it must not hold back
-    /// automatic recovery later.
-    pub(crate) fn record_switchover(&mut self, p: PairIx, corr: Correlation, manual: bool) {
+    /// switchover (or a restore of the side the pair had) is recorded as the last one but
+    /// never counts: it must not hold back automatic recovery later.
+    pub(crate) fn record_switchover(&mut self, p: PairIx, corr: Correlation, not_counted: bool) {
         let af = self.topo.pair(p).anti_flap;
         let now = self.now;
         let pr = &mut self.pairs[p.ix()];
         pr.last_switchover = Some(now);
-        if manual {
+        if not_counted {
             return;
         }
         pr.history.push(now);

@@ -213,8 +213,8 @@ impl Engine {
                 "anti-flap budget",
                 CheckStatus::Warn,
                 format!(
-                    "{used} of {} used in {}: automatic switchovers are held back, manual ones are not",
-                    af.max_switchovers, af.window
+                    "{used} automatic switchover(s) in the last {}, limit {}: automatic ones are held back, manual ones are not",
+                    af.window, af.max_switchovers
                 ),
                 true,
             )
@@ -222,7 +222,10 @@ impl Engine {
             check(
                 "anti-flap budget",
                 CheckStatus::Pass,
-                format!("{used} of {} used in {}", af.max_switchovers, af.window),
+                format!(
+                    "{used} automatic switchover(s) in the last {}, limit {}",
+                    af.window, af.max_switchovers
+                ),
                 true,
             )
         });

@@ -79,6 +79,8 @@ pub struct Switchover {
     pub correlation: Correlation,
     pub step: Step,
     pub started: Time,
+    /// It gives the pair back the side it had chosen (no side changes hands): not a flap.
+    pub restore: bool,
 }
 
 impl Engine {
@@ -98,10 +100,10 @@ impl Engine {
         let restore = cause == Cause::NoPrimary && to == pr.active && !runaway;
         let refusal = if pr.maintenance {
             Some("the pair is in maintenance".to_string())
-        } else if self.now < pr.retry_after {
+        } else if self.now < pr.retry_after[to] {
             Some(format!(
-                "{} automatic switchover(s) failed in a row: next attempt at {}",
-                pr.failed_attempts, pr.retry_after
+                "{} automatic switchover(s) failed in a row: next attempt to {label} at {}",
+                pr.failed_attempts, pr.retry_after[to]
             ))
         } else if pr.flapping && !restore {
             Some(format!(
@@ -113,6 +115,8 @@ impl Engine {
             Some(format!("the agent of {label} is unreachable"))
         } else if t.stale {
             Some(format!("the state of {label} is not reported yet"))
+        } else if let Some(nic) = self.vip_nic_down(p, to) {
+            Some(format!("its VIP NIC {nic} is down: clients could not reach it"))
         } else if t.status == AppStatus::Unavailable && !self.ignores_readiness() {
             Some(format!("backup {label} is not ready ({})", t.detail))
         } else if t.status == AppStatus::Starting && !self.ignores_readiness() {
@@ -134,6 +138,14 @@ impl Engine {
         }
         self.start_switchover(p, to, cause, corr, false);
         true
+    }
+
+    /// The pair's VIP NIC on side `side`'s host, when its agent reports it down.
+    pub(crate) fn vip_nic_down(&self, p: PairIx, side: usize) -> Option<String> {
+        let vip = self.topo.pair(p).vip.as_ref()?;
+        let host = self.topo.app_host(self.side_app(p, side));
+        let nic = self.topo.host(host).nic(&vip.nic)?;
+        (self.hosts[host.ix()].nics[nic] == Some(false)).then(|| vip.nic.clone())
     }
 
     /// For a group leader: a member whose instance on side `to` reported itself not ready
@@ -178,6 +190,8 @@ impl Engine {
         let (from_app, to_app) = (self.side_app(p, from), self.side_app(p, to));
         let f = self.apps[from_app.ix()].clone();
         let demote = f.is_known_primary() && self.hosts[self.topo.app_host(from_app).ix()].connected;
+        #[cfg(test)]
+        let demote = demote && !self.sabotage.promote_before_demotion;
         let pair_id = self.topo.pair(p).id.clone();
         let why = cause.describe(&self.topo);
         let mut attrs = vec![
@@ -234,6 +248,7 @@ impl Engine {
             Step::Promoting
         };
         let pr = &mut self.pairs[p.ix()];
+        let restore = pr.active == to && !f.is_known_primary();
         pr.switchover = Some(Switchover {
             id,
             from,
@@ -242,6 +257,7 @@ impl Engine {
             correlation: corr,
             step,
             started: self.now,
+            restore,
         });
         pr.incident = Some(corr);
         pr.refused = None;
@@ -487,7 +503,8 @@ impl Engine {
                 );
             }
         }
-        self.record_switchover(p, sw.correlation, sw.cause.is_manual());
+        // Only a change of side by the controller itself counts against anti-flap.
+        self.record_switchover(p, sw.correlation, sw.cause.is_manual() || sw.restore);
         self.mark_group_of(p);
         #[cfg(test)]
         if self.sabotage.vip_per_member
@@ -536,7 +553,7 @@ impl Engine {
                 .mode_timeout
                 .times(1u64 << (n - 1))
                 .min(Span::secs(300));
-            pr.retry_after = self.now + wait;
+            pr.retry_after[sw.to] = self.now + wait;
             self.timers.set(TimerKey::Recheck(p), self.now + wait);
         }
         self.mark_group_of(p);

@@ -277,7 +277,10 @@ fn a_plan_lists_steps_vip_move_reactions_and_checks() {
         vec!["alarm on-primary (00-5150): run notify on h2".to_string()]
     );
     assert!(plan.allowed(false));
-    assert_eq!(check(&plan, "anti-flap budget").detail, "0 of 2 used in 10m00s");
+    assert_eq!(
+        check(&plan, "anti-flap budget").detail,
+        "0 automatic switchover(s) in the last 10m00s, limit 2"
+    );
 }
 
 #[test]

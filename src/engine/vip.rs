@@ -211,7 +211,8 @@ impl Engine {
         if self.sabotage.fresh_vip_correlation {
             return Some(self.new_correlation());
         }
-        self.pairs[p.ix()].incident
+        // A VIP the reconciler has to move or clean up is an incident, open or new.
+        Some(self.pair_incident(p))
     }
 
     fn send_vip(&mut self, p: PairIx, side: usize, enable: bool, reason: VipReason) {
@@ -327,6 +328,10 @@ impl Engine {
                 VipReason::Placement
             }
         };
+        #[cfg(test)]
+        if self.sabotage.vip_enable_first && reach_d && v.obs[d] == VipObs::Unbound && now >= v.retry_at[d] {
+            return self.send_vip(p, d, true, reason(v.fails[d]));
+        }
         if reach_o && v.obs[o] == VipObs::Bound {
             if now >= v.retry_at[o] {
                 return self.send_vip(p, o, false, reason(v.fails[o]));

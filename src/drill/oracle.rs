@@ -1,0 +1,970 @@
+//! The oracle: grades a drill from what the simulated world did, never from what the
+//! engines say. It sees the world (which processes run, in which mode, on which host; where
+//! each VIP is bound and which host its traffic reaches), the fault schedule and the
+//! operator's commands, and the configuration; from those alone it measures, per pair,
+//! safety (two primaries, a VIP bound twice, a VIP moving before the old primary stepped
+//! down), liveness (time without a serving primary, and the part of it that was avoidable),
+//! economy (switchovers per fault, ping-pong), coherence (group members on the leader's
+//! side), maintenance (no automatic mode change) and redundancy after the last fault. Each
+//! is a check of the report; the bounds come from the configuration (see docs/drill.md).
+//!
+//! Work per step is proportional to what changed: the drill marks the pairs an event, a
+//! fault or a command touched, and only those are examined again. Conditions that end by
+//! themselves in time (an anti-flap hold) are kept as start times and closed lazily.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use super::check::CheckResult;
+use super::fault::Fault;
+use super::world::{Proc, World};
+use crate::engine::{AppIx, GroupIx, HostIx, Mode, PairIx, Span, Time, Topology};
+
+const MAX_NOTED: usize = 5;
+
+/// The bounds the oracle grades against, all derived from the configuration.
+#[derive(Clone, Debug, Serialize)]
+pub struct Bounds {
+    /// After a pair's two hosts become controllable again (a heal), time to get back to one
+    /// primary and one VIP: `heartbeat-interval + reconcile-interval`. Zero otherwise.
+    pub settle_ms: u64,
+    /// Longest avoidable time without a serving primary, for the slowest pair: failure
+    /// detection (the longest of `heartbeat-timeout + heartbeat-interval`, a probe's
+    /// `interval × failures + timeout` + 0.5 s, `traffic-timeout`) + `mode-timeout` +
+    /// `reconcile-interval`.
+    pub liveness_ms: u64,
+    /// Longest time a group member may run on the other side than its leader while it
+    /// could follow: `mode-timeout` (a demotion that does not answer is fenced after it)
+    /// + `reconcile-interval`.
+    pub coherence_ms: u64,
+    /// After the last fault heals (or the last operator action), every pair redundant in
+    /// the world: the checker's recovery bound.
+    pub recovery_ms: u64,
+}
+
+/// Per-pair figures (only pairs with something to report appear in the JSON).
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct PairFigures {
+    pub two_primaries_ms: u64,
+    pub dual_vip_ms: u64,
+    pub no_primary_ms: u64,
+    pub avoidable_no_primary_ms: u64,
+    pub switchovers: u64,
+    pub ping_pongs: u64,
+    pub group_split_ms: u64,
+}
+
+impl PairFigures {
+    fn is_zero(&self) -> bool {
+        *self == PairFigures::default()
+    }
+}
+
+/// The oracle's figures, in the report's `metrics.oracle`.
+#[derive(Clone, Debug, Serialize)]
+pub struct OracleMetrics {
+    pub bounds: Bounds,
+    pub two_primaries_ms: u64,
+    pub dual_vip_ms: u64,
+    pub no_primary_ms: u64,
+    pub avoidable_no_primary_ms: u64,
+    pub faults: u64,
+    pub switchovers: u64,
+    pub switchovers_per_fault: f64,
+    pub ping_pongs: u64,
+    pub group_split_ms: u64,
+    pub pairs: BTreeMap<String, PairFigures>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct PairState {
+    /// Both hosts controllable (agent reachable, VIP NIC up) since.
+    ctl_since: Option<Time>,
+    two_prim_since: Option<Time>,
+    dual_vip_since: Option<Time>,
+    no_serving_since: Option<Time>,
+    /// An avoidable run: promotion was possible from this time (may be in the future
+    /// while an anti-flap hold lasts).
+    avoid_from: Option<Time>,
+    /// Split from the leader while the member could follow, since.
+    split_since: Option<Time>,
+    prim: [bool; 2],
+    bound: [bool; 2],
+    modes: [(bool, Mode); 2],
+    last_primary_side: Option<usize>,
+    /// World switchovers (promotions of the other side) inside the anti-flap window.
+    history: Vec<Time>,
+    /// The last switchover: when, from which side.
+    last_switch: Option<(Time, usize)>,
+    /// The last fault injected on the pair (or its group), or operator command about it.
+    last_cause: Option<Time>,
+    /// A member promoted on a side its leader did not run on: (when, side).
+    early_promotion: Option<(Time, usize)>,
+    /// The last operator command about the pair or its group.
+    operator_at: Option<Time>,
+    maintenance: bool,
+    maintenance_since: Time,
+    redundant: bool,
+    redundant_since: Option<Time>,
+    fig: PairFigures,
+}
+
+#[derive(Default)]
+struct Findings {
+    list: Vec<String>,
+    count: usize,
+}
+
+impl Findings {
+    fn note(&mut self, text: String) {
+        self.count += 1;
+        if self.list.len() < MAX_NOTED {
+            self.list.push(text);
+        }
+    }
+    fn detail(&self) -> String {
+        let mut s = self.list.join("; ");
+        if self.count > self.list.len() {
+            s.push_str(&format!("; and {} more", self.count - self.list.len()));
+        }
+        s
+    }
+}
+
+pub struct Oracle {
+    bounds: Bounds,
+    settle: Span,
+    liveness: Vec<Span>,
+    coherence: Span,
+    recovery: Span,
+    pairs: Vec<PairState>,
+    host_pairs: Vec<Vec<PairIx>>,
+    site_pairs: Vec<Vec<PairIx>>,
+    unavailable: Vec<bool>,
+    dirty: Vec<bool>,
+    dirty_list: Vec<PairIx>,
+    last_action: Option<Time>,
+    active_faults: i64,
+    faults: u64,
+    two_primaries: Findings,
+    dual_vip: Findings,
+    vip_before_demotion: Findings,
+    avoidable: Findings,
+    ping_pong: Findings,
+    coherence_f: Findings,
+    maintenance_f: Findings,
+}
+
+impl Oracle {
+    pub fn new(topo: &Topology) -> Oracle {
+        let c = &topo.controller;
+        let host_lost = c.heartbeat_timeout + c.heartbeat_interval;
+        let liveness: Vec<Span> = topo
+            .pair_ixs()
+            .map(|p| {
+                let detect = topo
+                    .pair(p)
+                    .apps
+                    .iter()
+                    .map(|a| {
+                        let app = topo.app(*a);
+                        let probe = app
+                            .probe
+                            .as_ref()
+                            .map_or(Span::ZERO, |p| p.detection_time() + Span::ms(500));
+                        let traffic = app.traffic.as_ref().map_or(Span::ZERO, |t| t.timeout);
+                        probe.max(traffic)
+                    })
+                    .max()
+                    .unwrap_or(Span::ZERO)
+                    .max(host_lost);
+                detect + c.mode_timeout + c.reconcile_interval
+            })
+            .collect();
+        let settle = c.heartbeat_interval + c.reconcile_interval;
+        let recovery = super::check::Checker::new(topo).recovery_bound;
+        let mut host_pairs = vec![Vec::new(); topo.hosts.len()];
+        let mut site_pairs = vec![Vec::new(); topo.sites.len()];
+        for p in topo.pair_ixs() {
+            for a in topo.pair(p).apps {
+                let h = topo.app_host(a);
+                if !host_pairs[h.ix()].contains(&p) {
+                    host_pairs[h.ix()].push(p);
+                }
+            }
+            site_pairs[topo.pair(p).site.ix()].push(p);
+        }
+        let n = topo.pairs.len();
+        Oracle {
+            bounds: Bounds {
+                settle_ms: settle.as_ms(),
+                liveness_ms: liveness.iter().max().copied().unwrap_or(Span::ZERO).as_ms(),
+                coherence_ms: (c.mode_timeout + c.reconcile_interval).as_ms(),
+                recovery_ms: recovery.as_ms(),
+            },
+            settle,
+            liveness,
+            coherence: c.mode_timeout + c.reconcile_interval,
+            recovery,
+            pairs: vec![PairState::default(); n],
+            host_pairs,
+            site_pairs,
+            unavailable: vec![false; topo.apps.len()],
+            dirty: vec![false; n],
+            dirty_list: Vec::new(),
+            last_action: None,
+            active_faults: 0,
+            faults: 0,
+            two_primaries: Findings::default(),
+            dual_vip: Findings::default(),
+            vip_before_demotion: Findings::default(),
+            avoidable: Findings::default(),
+            ping_pong: Findings::default(),
+            coherence_f: Findings::default(),
+            maintenance_f: Findings::default(),
+        }
+    }
+
+    /// Marks a pair (and the rest of its group) to be examined after the step.
+    pub fn touch(&mut self, topo: &Topology, p: PairIx) {
+        match topo.pair(p).group {
+            Some(g) => {
+                for m in topo.group(g).members.clone() {
+                    self.touch_one(m);
+                }
+            }
+            None => self.touch_one(p),
+        }
+    }
+
+    fn touch_one(&mut self, p: PairIx) {
+        if !self.dirty[p.ix()] {
+            self.dirty[p.ix()] = true;
+            self.dirty_list.push(p);
+        }
+    }
+
+    pub fn touch_app(&mut self, topo: &Topology, a: AppIx) {
+        if let Some(p) = topo.app(a).pair {
+            self.touch(topo, p);
+        }
+    }
+
+    pub fn touch_host(&mut self, topo: &Topology, h: HostIx) {
+        for i in 0..self.host_pairs[h.ix()].len() {
+            let p = self.host_pairs[h.ix()][i];
+            self.touch(topo, p);
+        }
+    }
+
+    fn pairs_of_fault(&self, topo: &Topology, f: &Fault) -> Vec<PairIx> {
+        match f {
+            Fault::KillApp(a) | Fault::StopApp(a) | Fault::HangApp(a) | Fault::Unavailable(a) | Fault::NotReady(a) => {
+                topo.app(*a).pair.into_iter().collect()
+            }
+            Fault::HookHang(a) => topo.app(*a).pair.into_iter().collect(),
+            Fault::Disconnect(h) | Fault::HostDown(h) | Fault::NicDown(h, _) | Fault::FlakyLink(h) => {
+                self.host_pairs[h.ix()].clone()
+            }
+            Fault::SiteDown(s) | Fault::ControllerCrash(s) | Fault::ControllerStop(s) => self.site_pairs[s.ix()].clone(),
+            Fault::Partition => Vec::new(),
+        }
+    }
+
+    /// A fault injected (`on`) or healed: the schedule is one of the oracle's inputs.
+    pub fn on_fault(&mut self, topo: &Topology, now: Time, f: &Fault, on: bool) {
+        self.last_action = Some(now);
+        if on {
+            self.faults += 1;
+            if !f.is_one_shot() {
+                self.active_faults += 1;
+            }
+        } else {
+            self.active_faults -= 1;
+        }
+        if let Fault::Unavailable(a) = f {
+            self.unavailable[a.ix()] = on;
+        }
+        for p in self.pairs_of_fault(topo, f) {
+            if on {
+                self.cause(topo, p, now);
+            }
+            self.touch(topo, p);
+        }
+    }
+
+    fn cause(&mut self, topo: &Topology, p: PairIx, now: Time) {
+        let members = match topo.pair(p).group {
+            Some(g) => topo.group(g).members.clone(),
+            None => vec![p],
+        };
+        for m in members {
+            self.pairs[m.ix()].last_cause = Some(now);
+            self.pairs[m.ix()].early_promotion = None;
+        }
+    }
+
+    /// An operator command the drill sent, and whether the controller accepted it.
+    pub fn on_operator(&mut self, topo: &Topology, now: Time, pair: Option<PairIx>, maintenance: Option<bool>) {
+        self.last_action = Some(now);
+        let Some(p) = pair else { return };
+        self.cause(topo, p, now);
+        let members = match topo.pair(p).group {
+            Some(g) => topo.group(g).members.clone(),
+            None => vec![p],
+        };
+        for m in members {
+            self.pairs[m.ix()].operator_at = Some(now);
+        }
+        if let Some(on) = maintenance {
+            let s = &mut self.pairs[p.ix()];
+            if s.maintenance != on {
+                s.maintenance = on;
+                s.maintenance_since = now;
+            }
+        }
+        self.touch(topo, p);
+    }
+
+    /// Examines the pairs the step touched.
+    pub fn after_step(&mut self, topo: &Topology, now: Time, world: &World) {
+        if self.dirty_list.is_empty() {
+            return;
+        }
+        let list = std::mem::take(&mut self.dirty_list);
+        // Leaders first: members are judged against their leader's new state.
+        for &p in &list {
+            if Self::is_leader(topo, p) {
+                self.eval(topo, now, world, p);
+            }
+        }
+        for &p in &list {
+            if !Self::is_leader(topo, p) {
+                self.eval(topo, now, world, p);
+            }
+        }
+        for p in list {
+            self.dirty[p.ix()] = false;
+        }
+    }
+
+    fn is_leader(topo: &Topology, p: PairIx) -> bool {
+        topo.pair(p).group.is_some_and(|g| topo.group(g).leader == p)
+    }
+
+    fn leader_of(topo: &Topology, p: PairIx) -> Option<(GroupIx, PairIx)> {
+        let g = topo.pair(p).group?;
+        let l = topo.group(g).leader;
+        (l != p).then_some((g, l))
+    }
+
+    fn supervised(topo: &Topology, world: &World, p: PairIx, s: usize) -> bool {
+        let h = topo.app_host(topo.pair(p).apps[s]);
+        world.agent_path(topo, topo.pair(p).site, h)
+    }
+
+    /// Supervised over a healthy link, with a mode hook that answers (and has answered
+    /// since it was healed long enough for the controller to learn it): the controller can
+    /// act on it at once. A flaky link or a hung hook is a partial failure the controller
+    /// cannot tell from a lost host or a slow order.
+    fn actable(topo: &Topology, world: &World, now: Time, p: PairIx, s: usize) -> bool {
+        let a = topo.pair(p).apps[s];
+        let h = topo.app_host(a);
+        let app = &world.apps[a.ix()];
+        Self::supervised(topo, world, p, s)
+            && !world.hosts[h.ix()].flaky
+            && !app.hook_hung
+            && now >= app.hook_grace_until
+    }
+
+    fn running(world: &World, a: AppIx) -> bool {
+        world.apps[a.ix()].proc == Proc::Running
+    }
+
+    fn primary(world: &World, a: AppIx) -> bool {
+        Self::running(world, a) && world.apps[a.ix()].mode == Mode::Primary
+    }
+
+    /// Its start-up checks passed and it reports nothing that makes it unavailable.
+    fn ready(&self, world: &World, a: AppIx) -> bool {
+        let x = &world.apps[a.ix()];
+        x.proc == Proc::Running
+            && !x.checking
+            && x.su_backup_check.is_none()
+            && !x.su_traffic
+            && !self.unavailable[a.ix()]
+    }
+
+    /// A running primary that clients reach and that the controller can supervise.
+    fn serving(&self, topo: &Topology, world: &World, p: PairIx, s: usize) -> bool {
+        let pair = topo.pair(p);
+        let a = pair.apps[s];
+        if !Self::primary(world, a) {
+            return false;
+        }
+        if pair.failover.host_lost && !Self::supervised(topo, world, p, s) {
+            return false;
+        }
+        if pair.failover.service_unavailable && self.unavailable[a.ix()] {
+            return false;
+        }
+        pair.vip.is_none() || world.traffic_host(topo, p) == Some(topo.app_host(a))
+    }
+
+    fn serving_side(&self, topo: &Topology, world: &World, p: PairIx) -> Option<usize> {
+        (0..2).find(|s| self.serving(topo, world, p, *s))
+    }
+
+    /// A backup the controller could promote: running, ready, supervised, and able to take
+    /// the VIP (its NIC up) when the pair has one.
+    fn usable(&self, topo: &Topology, world: &World, now: Time, p: PairIx, s: usize) -> bool {
+        let a = topo.pair(p).apps[s];
+        let h = topo.app_host(a);
+        let vip_nic = topo
+            .pair(p)
+            .vip
+            .as_ref()
+            .is_none_or(|v| topo.host(h).nic(&v.nic).is_none_or(|n| world.hosts[h.ix()].nics[n]));
+        vip_nic
+            && Self::running(world, a)
+            && world.apps[a.ix()].mode != Mode::Primary
+            && self.ready(world, a)
+            && Self::supervised(topo, world, p, s)
+            && !world.hosts[h.ix()].flaky
+            && !world.apps[a.ix()].hook_hung
+            && now >= world.apps[a.ix()].hook_grace_until
+    }
+
+    fn hold_until(&self, topo: &Topology, p: PairIx) -> Time {
+        let af = topo.pair(p).anti_flap;
+        let h = &self.pairs[p.ix()].history;
+        let max = af.max_switchovers.max(1) as usize;
+        if h.len() >= max {
+            h[h.len() - max] + af.window
+        } else {
+            Time::ZERO
+        }
+    }
+
+    /// From when promoting side `s` of `p` (not a group member) is allowed, if at all.
+    fn allowed_from(&self, topo: &Topology, world: &World, now: Time, p: PairIx, s: usize) -> Option<Time> {
+        let st = &self.pairs[p.ix()];
+        if st.maintenance || !self.usable(topo, world, now, p, s) {
+            return None;
+        }
+        if let Some(g) = topo.pair(p).group {
+            // A leader does not move the group onto a member that reported itself not ready.
+            let blocked = topo.group(g).members.iter().skip(1).any(|m| {
+                let a = topo.pair(*m).apps[s];
+                Self::running(world, a) && world.apps[a.ix()].mode != Mode::Primary && !self.ready(world, a)
+            });
+            if blocked {
+                return None;
+            }
+        }
+        let held = st.last_primary_side.is_some_and(|l| l != s);
+        Some(if held { now.max(self.hold_until(topo, p)) } else { now })
+    }
+
+    fn eval(&mut self, topo: &Topology, now: Time, world: &World, p: PairIx) {
+        let pair = topo.pair(p);
+        let apps = pair.apps;
+        let hosts = [topo.app_host(apps[0]), topo.app_host(apps[1])];
+        let sup = [Self::supervised(topo, world, p, 0), Self::supervised(topo, world, p, 1)];
+        let vip_nic_up = |s: usize| {
+            pair.vip.as_ref().is_none_or(|v| {
+                topo.host(hosts[s])
+                    .nic(&v.nic)
+                    .is_none_or(|n| world.hosts[hosts[s].ix()].nics[n])
+            })
+        };
+        // A flaky agent link is a fault that acts all the while it lasts (heartbeats lost
+        // at any moment): what the pair does meanwhile has a cause.
+        if hosts.iter().any(|h| world.hosts[h.ix()].flaky) {
+            self.cause(topo, p, now);
+        }
+        let ctl = sup[0]
+            && sup[1]
+            && vip_nic_up(0)
+            && vip_nic_up(1)
+            && Self::actable(topo, world, now, p, 0)
+            && Self::actable(topo, world, now, p, 1);
+        let prim = [Self::primary(world, apps[0]), Self::primary(world, apps[1])];
+        let bound = [0, 1].map(|s| {
+            let h = &world.hosts[hosts[s].ix()];
+            pair.vip.is_some() && h.up && h.vips.contains(&p)
+        });
+        let modes = [0, 1].map(|s| (Self::running(world, apps[s]), world.apps[apps[s].ix()].mode));
+        let serving = self.serving_side(topo, world, p);
+        let label = |s: usize| topo.app_label(apps[s]);
+        let window = pair.anti_flap.window;
+        let leader = Self::leader_of(topo, p);
+        let leader_side = leader.and_then(|(_, l)| self.serving_side(topo, world, l));
+
+        // Controllability, for the settle bound (a run that ends because a host is lost is
+        // judged against the window it ran in).
+        let settled_at = {
+            let st = &mut self.pairs[p.ix()];
+            let before = st.ctl_since;
+            if ctl && st.ctl_since.is_none() {
+                st.ctl_since = Some(now);
+            } else if !ctl {
+                st.ctl_since = None;
+            }
+            st.ctl_since.or(before).map(|t| t + self.settle)
+        };
+
+        // Promotions and switchovers, from the world's mode changes.
+        for s in 0..2 {
+            let st = &self.pairs[p.ix()];
+            if prim[s] && !st.prim[s] {
+                let from = st.last_primary_side;
+                if from == Some(1 - s) {
+                    // A switchover: is it a switch back without a new cause?
+                    if let Some((t0, prev_from)) = st.last_switch
+                        && prev_from == s
+                        && now.since(t0) < window
+                        && st.last_cause.is_none_or(|c| c < t0)
+                    {
+                        self.ping_pong.note(format!(
+                            "{} at {now}: back to {} {} after switching away at {t0}, with no new fault",
+                            pair.id,
+                            label(s),
+                            now.since(t0)
+                        ));
+                        self.pairs[p.ix()].fig.ping_pongs += 1;
+                    }
+                    let st = &mut self.pairs[p.ix()];
+                    st.history.retain(|t| now.since(*t) < window);
+                    st.history.push(now);
+                    st.last_switch = Some((now, 1 - s));
+                    st.fig.switchovers += 1;
+                }
+                self.pairs[p.ix()].last_primary_side = Some(s);
+                // Coherence: members follow their leader; a leader leaves its members'
+                // early promotions on the wrong side.
+                if let Some((_, l)) = leader {
+                    let leader_prim = Self::primary(world, topo.pair(l).apps[s]);
+                    self.pairs[p.ix()].early_promotion = (!leader_prim).then_some((now, s));
+                    if leader_side == Some(1 - s) {
+                        self.coherence_f.note(format!(
+                            "{} at {now}: {} promoted while its leader {} serves on the other host",
+                            pair.id,
+                            label(s),
+                            topo.pair(l).id
+                        ));
+                    }
+                } else if let Some(g) = pair.group {
+                    for m in topo.group(g).members.iter().skip(1) {
+                        match self.pairs[m.ix()].early_promotion {
+                            Some((t, ms)) if ms != s => {
+                                self.coherence_f.note(format!(
+                                    "{} promoted {} at {t} while its leader {} ran nowhere; the leader then went to {} at {now}: the group split",
+                                    topo.pair(*m).id,
+                                    topo.app_label(topo.pair(*m).apps[ms]),
+                                    pair.id,
+                                    label(s),
+                                ));
+                                self.pairs[m.ix()].early_promotion = None;
+                            }
+                            Some(_) => self.pairs[m.ix()].early_promotion = None,
+                            None => {}
+                        }
+                    }
+                }
+            }
+            // Maintenance: no mode order but the operator's.
+            let st = &self.pairs[p.ix()];
+            let (was_running, was_mode) = st.modes[s];
+            let (is_running, mode) = modes[s];
+            if st.maintenance
+                && was_running
+                && is_running
+                && mode != was_mode
+                && mode != Mode::None
+                && now.since(st.maintenance_since) > topo.controller.mode_timeout
+                && st
+                    .operator_at
+                    .is_none_or(|c| now.since(c) > topo.controller.mode_timeout.times(3))
+            {
+                self.maintenance_f.note(format!(
+                    "{} at {now}: {} changed to {} mode while the pair was in maintenance (since {})",
+                    pair.id,
+                    label(s),
+                    mode.as_str(),
+                    st.maintenance_since
+                ));
+            }
+        }
+
+        // The VIP moves: the old primary must have stepped down first.
+        for s in 0..2 {
+            let st = &self.pairs[p.ix()];
+            if bound[s] && !st.bound[s] && prim[1 - s] && ctl && settled_at.is_some_and(|t| now > t) {
+                self.vip_before_demotion.note(format!(
+                    "{} at {now}: VIP bound on {} while {} still ran as primary",
+                    pair.id,
+                    topo.host(hosts[s]).id,
+                    label(1 - s)
+                ));
+            }
+        }
+
+        // Safety: two primaries, a VIP bound twice, while both hosts are controllable.
+        let two = ctl && prim[0] && prim[1];
+        let dual = ctl && bound[0] && bound[1];
+        let what = format!("both {} and {} primary", label(0), label(1));
+        let st = &mut self.pairs[p.ix()];
+        Self::interval(
+            &mut st.two_prim_since,
+            two,
+            now,
+            settled_at,
+            &mut st.fig.two_primaries_ms,
+            &mut self.two_primaries,
+            &pair.id,
+            &what,
+        );
+        let what = format!(
+            "VIP bound on both {} and {}",
+            topo.host(hosts[0]).id,
+            topo.host(hosts[1]).id
+        );
+        let st = &mut self.pairs[p.ix()];
+        Self::interval(
+            &mut st.dual_vip_since,
+            dual,
+            now,
+            settled_at,
+            &mut st.fig.dual_vip_ms,
+            &mut self.dual_vip,
+            &pair.id,
+            &what,
+        );
+
+        // Liveness: time without a serving primary, and the avoidable part.
+        let st = &mut self.pairs[p.ix()];
+        match (serving.is_none(), st.no_serving_since) {
+            (true, None) => st.no_serving_since = Some(now),
+            (false, Some(t)) => {
+                st.fig.no_primary_ms += now.since(t).as_ms();
+                st.no_serving_since = None;
+            }
+            _ => {}
+        }
+        // A running primary that clients cannot reach is a failure the controller can act on
+        // only when the application watches its traffic; otherwise nothing detects it.
+        let undetectable = (0..2).any(|s| {
+            prim[s]
+                && sup[s]
+                && !(pair.failover.service_unavailable && self.unavailable[apps[s].ix()])
+                && topo.app(apps[s]).traffic.is_none()
+        });
+        let cand = if serving.is_some() || undetectable {
+            None
+        } else {
+            (0..2)
+                .filter_map(|s| match leader {
+                    Some((_, l)) => {
+                        if self.pairs[p.ix()].maintenance || !self.usable(topo, world, now, p, s) {
+                            None
+                        } else if leader_side == Some(s) {
+                            Some(now)
+                        } else if leader_side == Some(1 - s) {
+                            // The group should move to `s` (a member failed): the leader's gates apply.
+                            self.allowed_from(topo, world, now, l, s)
+                        } else {
+                            None
+                        }
+                    }
+                    None => self.allowed_from(topo, world, now, p, s),
+                })
+                .min()
+        };
+        self.avoidable_run(topo, p, now, cand);
+
+        // Coherence: a member running on the other side than its leader while it could follow.
+        if leader_side.is_some() && self.pairs[p.ix()].early_promotion.map(|(_, s)| s) == leader_side {
+            self.pairs[p.ix()].early_promotion = None;
+        }
+        if let Some(ls) = leader_side {
+            let split = prim[1 - ls] && !prim[ls] && self.usable(topo, world, now, p, ls);
+            let st = &mut self.pairs[p.ix()];
+            match (split, st.split_since) {
+                (true, None) => st.split_since = Some(now),
+                (false, Some(t)) => {
+                    self.close_split(topo, p, t, now);
+                }
+                _ => {}
+            }
+        } else if let Some(t) = self.pairs[p.ix()].split_since {
+            self.close_split(topo, p, t, now);
+        }
+
+        // Redundancy in the world: a serving primary, a ready backup, the VIP on one host.
+        let redundant = serving.is_some_and(|s| {
+            let b = apps[1 - s];
+            world.apps[b.ix()].mode == Mode::Backup
+                && self.ready(world, b)
+                && sup[1 - s]
+                && sup[s]
+                && (pair.vip.is_none() || (bound[s] && !bound[1 - s]))
+        });
+        let st = &mut self.pairs[p.ix()];
+        if redundant != st.redundant {
+            st.redundant = redundant;
+            if redundant {
+                st.redundant_since = Some(now);
+            } else {
+                st.redundant_since = None;
+            }
+        }
+        st.prim = prim;
+        st.bound = bound;
+        st.modes = modes;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn interval(
+        since: &mut Option<Time>,
+        on: bool,
+        now: Time,
+        settled_at: Option<Time>,
+        total: &mut u64,
+        findings: &mut Findings,
+        pair: &str,
+        what: &str,
+    ) {
+        match (on, *since) {
+            (true, None) => *since = Some(now),
+            (false, Some(t)) => {
+                *total += now.since(t).as_ms();
+                *since = None;
+                // Tolerated only inside the settle window after the hosts came back.
+                let from = settled_at.map_or(t, |s| t.max(s));
+                if now > from && settled_at.is_some_and(|s| now > s) {
+                    findings.note(format!("{pair}: {what} from {t} to {now} ({})", now.since(t)));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn avoidable_run(&mut self, topo: &Topology, p: PairIx, now: Time, cand: Option<Time>) {
+        let bound = self.liveness[p.ix()];
+        let st = &mut self.pairs[p.ix()];
+        match (cand, st.avoid_from) {
+            (Some(t), None) => st.avoid_from = Some(t),
+            (Some(t), Some(f)) => st.avoid_from = Some(f.min(t)),
+            (None, Some(f)) => {
+                st.avoid_from = None;
+                let len = now.since(f);
+                st.fig.avoidable_no_primary_ms += len.as_ms();
+                if len > bound {
+                    self.avoidable.note(format!(
+                        "{}: no serving primary from {f} to {now} ({len}, bound {bound}) although a usable backup could be promoted",
+                        topo.pair(p).id
+                    ));
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    fn close_split(&mut self, topo: &Topology, p: PairIx, since: Time, now: Time) {
+        let st = &mut self.pairs[p.ix()];
+        st.split_since = None;
+        let len = now.since(since);
+        st.fig.group_split_ms += len.as_ms();
+        if len > self.coherence {
+            self.coherence_f.note(format!(
+                "{}: on the other side than its leader from {since} to {now} ({len}, bound {}) although it could follow",
+                topo.pair(p).id,
+                self.coherence
+            ));
+        }
+    }
+
+    /// The figures as of `now`, open intervals closed at `now`.
+    fn figures(&self, topo: &Topology, now: Time) -> (Vec<PairFigures>, Findings, Findings, Findings, Findings) {
+        let mut two = Findings::default();
+        let mut dual = Findings::default();
+        let mut avoid = Findings::default();
+        let mut split = Findings::default();
+        let figs = self
+            .pairs
+            .iter()
+            .enumerate()
+            .map(|(i, st)| {
+                let mut f = st.fig.clone();
+                let id = &topo.pairs[i].id;
+                let settled_at = st.ctl_since.map(|t| t + self.settle);
+                let open = |since: Option<Time>, total: &mut u64, fi: &mut Findings, what: &str| {
+                    if let Some(t) = since {
+                        *total += now.since(t).as_ms();
+                        if settled_at.is_some_and(|s| now > s) {
+                            fi.note(format!("{id}: {what} since {t}"));
+                        }
+                    }
+                };
+                open(st.two_prim_since, &mut f.two_primaries_ms, &mut two, "two primaries");
+                open(st.dual_vip_since, &mut f.dual_vip_ms, &mut dual, "VIP bound on both hosts");
+                if let Some(t) = st.no_serving_since {
+                    f.no_primary_ms += now.since(t).as_ms();
+                }
+                if let Some(t) = st.avoid_from {
+                    let len = now.since(t);
+                    f.avoidable_no_primary_ms += len.as_ms();
+                    if len > self.liveness[i] {
+                        avoid.note(format!(
+                            "{id}: no serving primary since {t} ({len}, bound {}) although a usable backup could be promoted",
+                            self.liveness[i]
+                        ));
+                    }
+                }
+                if let Some(t) = st.split_since {
+                    let len = now.since(t);
+                    f.group_split_ms += len.as_ms();
+                    if len > self.coherence {
+                        split.note(format!("{id}: on the other side than its leader since {t}"));
+                    }
+                }
+                f
+            })
+            .collect();
+        (figs, two, dual, avoid, split)
+    }
+
+    pub fn metrics(&self, topo: &Topology, now: Time) -> OracleMetrics {
+        let (figs, ..) = self.figures(topo, now);
+        let sum = |f: fn(&PairFigures) -> u64| figs.iter().map(f).sum::<u64>();
+        let switchovers = sum(|f| f.switchovers);
+        OracleMetrics {
+            bounds: self.bounds.clone(),
+            two_primaries_ms: sum(|f| f.two_primaries_ms),
+            dual_vip_ms: sum(|f| f.dual_vip_ms),
+            no_primary_ms: sum(|f| f.no_primary_ms),
+            avoidable_no_primary_ms: sum(|f| f.avoidable_no_primary_ms),
+            faults: self.faults,
+            switchovers,
+            switchovers_per_fault: if self.faults == 0 {
+                0.0
+            } else {
+                switchovers as f64 / self.faults as f64
+            },
+            ping_pongs: sum(|f| f.ping_pongs),
+            group_split_ms: sum(|f| f.group_split_ms),
+            pairs: figs
+                .into_iter()
+                .enumerate()
+                .filter(|(_, f)| !f.is_zero())
+                .map(|(i, f)| (topo.pairs[i].id.clone(), f))
+                .collect(),
+        }
+    }
+
+    pub fn results(&self, topo: &Topology, now: Time) -> Vec<CheckResult> {
+        let (_, two, dual, avoid, split) = self.figures(topo, now);
+        let merged = |a: &Findings, b: &Findings| {
+            let mut f = Findings {
+                list: a.list.clone(),
+                count: a.count,
+            };
+            for x in &b.list {
+                f.note(x.clone());
+            }
+            f.count = a.count + b.count;
+            f
+        };
+        let check = |name: &str, f: Findings, held: String| CheckResult {
+            name: name.to_string(),
+            passed: f.count == 0,
+            detail: if f.count == 0 { held } else { f.detail() },
+        };
+        let settle = self.settle;
+        vec![
+            check(
+                "oracle: at most one primary per pair",
+                merged(&self.two_primaries, &two),
+                format!("held whenever both hosts were controllable (settle bound {settle} after they came back)"),
+            ),
+            check(
+                "oracle: VIP bound on one host at a time",
+                merged(&self.dual_vip, &dual),
+                format!("held whenever both hosts were controllable (settle bound {settle} after they came back)"),
+            ),
+            check(
+                "oracle: the demoted primary stops before the VIP moves",
+                merged(&self.vip_before_demotion, &Findings::default()),
+                "held".into(),
+            ),
+            check(
+                "oracle: no avoidable time without a serving primary",
+                merged(&self.avoidable, &avoid),
+                format!(
+                    "held (bound {} for the slowest pair: detection + mode timeout + reconcile interval)",
+                    Span(self.bounds.liveness_ms)
+                ),
+            ),
+            check(
+                "oracle: no ping-pong",
+                merged(&self.ping_pong, &Findings::default()),
+                "no pair switched back inside its anti-flap window without a new fault".into(),
+            ),
+            check(
+                "oracle: group members on the leader's side",
+                merged(&self.coherence_f, &split),
+                format!("held (bound {})", self.coherence),
+            ),
+            check(
+                "oracle: no automatic mode change in maintenance",
+                merged(&self.maintenance_f, &Findings::default()),
+                "held".into(),
+            ),
+            self.redundancy_result(topo, now),
+        ]
+    }
+
+    fn redundancy_result(&self, topo: &Topology, now: Time) -> CheckResult {
+        let name = format!(
+            "oracle: every pair redundant in the world within {} of the last fault or action",
+            self.recovery
+        );
+        let na = |detail: String| CheckResult {
+            name: name.clone(),
+            passed: true,
+            detail,
+        };
+        if self.active_faults > 0 {
+            return na(format!("not applicable: {} faults still active", self.active_faults));
+        }
+        let deadline = self.last_action.unwrap_or(Time::ZERO) + self.recovery;
+        if now < deadline {
+            return na(format!("not applicable yet: the bound ends at {deadline}"));
+        }
+        let late: Vec<String> = self
+            .pairs
+            .iter()
+            .enumerate()
+            .filter(|(_, st)| st.redundant_since.is_none_or(|t| t > deadline))
+            .map(|(i, st)| match st.redundant_since {
+                Some(t) => format!("{} redundant only at {t}", topo.pairs[i].id),
+                None => format!("{} not redundant", topo.pairs[i].id),
+            })
+            .collect();
+        CheckResult {
+            name,
+            passed: late.is_empty(),
+            detail: if late.is_empty() {
+                "every pair has a serving primary, a ready backup and its VIP on one host".into()
+            } else {
+                let n = late.len();
+                let mut s = late.into_iter().take(MAX_NOTED).collect::<Vec<_>>().join("; ");
+                if n > MAX_NOTED {
+                    s.push_str(&format!("; and {} more", n - MAX_NOTED));
+                }
+                s
+            },
+        }
+    }
+}
