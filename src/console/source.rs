@@ -63,10 +63,24 @@ impl Request {
         match self {
             Request::Switchover { target, .. } => format!("switchover of {target}"),
             Request::Maintenance { pair, on } => {
-                format!("maintenance {} on {pair}", if *on { "on" } else { "off" })
+                format!("maintenance {} for {pair}", if *on { "on" } else { "off" })
             }
             Request::RunScript { script, host } => format!("script {script} on {host}"),
         }
+    }
+}
+
+/// A script run. Run numbers are counted per site (each site's controller numbers its
+/// own), so a run is named by both.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RunId {
+    pub site: String,
+    pub n: u64,
+}
+
+impl std::fmt::Display for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "run {} of site {}", self.n, self.site)
     }
 }
 
@@ -77,7 +91,7 @@ pub struct Accepted {
     /// The correlation id every event of this action carries.
     pub correlation: Option<String>,
     /// The script run it started, if any.
-    pub run: Option<u64>,
+    pub run: Option<RunId>,
 }
 
 /// A script of the allow-list and the hosts it may run on.
@@ -92,6 +106,7 @@ pub struct ScriptChoice {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScriptRunView {
     pub run: u64,
+    pub site: String,
     pub script: String,
     pub host: String,
     pub started_ms: u64,
@@ -165,7 +180,7 @@ pub trait Source {
     fn plan(&self, target: &str, to: Option<&str>) -> Result<PlanView, String>;
     fn request(&mut self, req: Request, force: bool, reason: Option<String>) -> Result<Accepted, String>;
     fn scripts(&self) -> Vec<ScriptChoice>;
-    fn script_run(&self, run: u64) -> Option<ScriptRunView>;
+    fn script_run(&self, run: &RunId) -> Option<ScriptRunView>;
     /// The drill's controls and state; `None` for a live source.
     fn drill_status(&self) -> Option<DrillStatus>;
     fn fault_kinds(&self) -> Vec<(String, String)> {
@@ -402,6 +417,11 @@ impl Source for DrillSource {
 
     fn request(&mut self, req: Request, force: bool, reason: Option<String>) -> Result<Accepted, String> {
         let runs = self.drill.script_runs().len();
+        let topo = self.drill.topology().clone();
+        let site = match &req {
+            Request::RunScript { host, .. } => topo.host_ix(host).map(|h| topo.site(topo.host(h).site).id.clone()),
+            _ => None,
+        };
         let cmd = match req {
             Request::Switchover { target, to } => OpCommand::Switchover { pair: target, to },
             Request::Maintenance { pair, on } => OpCommand::Maintenance { pair, on },
@@ -412,7 +432,7 @@ impl Source for DrillSource {
         let message = r?;
         // The run id is in the answer (`script run 3 started (east-5)`); the run itself
         // appears once the agent has the order.
-        let run = (self.drill.script_runs().len() > runs)
+        let n = (self.drill.script_runs().len() > runs)
             .then(|| self.drill.script_runs()[runs].run)
             .or_else(|| {
                 message
@@ -420,6 +440,8 @@ impl Source for DrillSource {
                     .and_then(|r| r.split_whitespace().next())
                     .and_then(|n| n.parse().ok())
             });
+        // The run is numbered by the controller of the host's site.
+        let run = site.zip(n).map(|(site, n)| RunId { site, n });
         Ok(Accepted {
             correlation: trailing_correlation(&message),
             message,
@@ -446,11 +468,17 @@ impl Source for DrillSource {
             .collect()
     }
 
-    fn script_run(&self, run: u64) -> Option<ScriptRunView> {
+    fn script_run(&self, id: &RunId) -> Option<ScriptRunView> {
         let now = self.drill.now();
-        let r = self.drill.script_runs().iter().find(|r| r.run == run)?;
+        let topo = self.drill.topology();
+        let r = self
+            .drill
+            .script_runs()
+            .iter()
+            .find(|r| r.run == id.n && topo.site(r.site).id == id.site)?;
         Some(ScriptRunView {
             run: r.run,
+            site: id.site.clone(),
             script: r.script.clone(),
             host: r.host.clone(),
             started_ms: r.started.ms(),
@@ -522,7 +550,14 @@ impl Source for DrillSource {
                 self.drill.inject(f)
             }
             DrillOp::Heal(id) => self.drill.heal(id),
-            DrillOp::HealAll => self.drill.act(crate::drill::Action::HealAll),
+            DrillOp::HealAll => {
+                let n = self.drill.faults().len();
+                self.drill.act(crate::drill::Action::HealAll).map(|_| match n {
+                    0 => "no fault to heal".to_string(),
+                    1 => "healed the one fault".to_string(),
+                    n => format!("healed all {n} faults"),
+                })
+            }
             DrillOp::Play(name) => self.play(name),
         };
         self.force_refresh();
