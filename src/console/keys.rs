@@ -113,6 +113,8 @@ pub enum Action {
     Report,
     Redraw,
     Export,
+    Describe,
+    ResetAntiFlap,
 }
 
 pub struct Binding {
@@ -167,6 +169,8 @@ pub const BINDINGS: &[Binding] = &[
     b!(Pairs, [Char('s')], "s", "switchover", Action::Switchover, true, true, "switch the selected pair or group over (plan, checks, confirm)"),
     b!(Pairs, [Char('m')], "m", "maint", Action::Maintenance, true, true, "maintenance on or off for the selected pair"),
     b!(Pairs, [Char('r')], "r", "script", Action::RunScript, true, true, "run a script of the allow-list (output streamed)"),
+    b!(Pairs, [Char('d')], "d", "describe", Action::Describe, false, true, "describe the pair: its configuration and anti-flap counter"),
+    b!(Pairs, [Char('R')], "R", "reset flap", Action::ResetAntiFlap, true, false, "reset the pair's anti-flap counter (confirmation; audited)"),
     b!(Hosts, [Char('r')], "r", "script", Action::RunScript, true, true, "run a script on the selected host"),
     b!(Events, [Char('f')], "f", "follow", Action::Follow, false, true, "follow the tail or pause it (scroll back)"),
     b!(Events, [Char('/')], "/", "filter", Action::Filter, false, true, "filter by id, text or source (Enter keeps, Esc clears)"),

@@ -53,9 +53,22 @@ pub struct Connection {
 /// An operator request, by names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    Switchover { target: String, to: Option<String> },
-    Maintenance { pair: String, on: bool },
-    RunScript { script: String, host: String },
+    Switchover {
+        target: String,
+        to: Option<String>,
+    },
+    Maintenance {
+        pair: String,
+        on: bool,
+    },
+    RunScript {
+        script: String,
+        host: String,
+    },
+    /// Forget the pair's recent switchovers so automatic ones are no longer held back.
+    ResetAntiFlap {
+        pair: String,
+    },
 }
 
 impl Request {
@@ -66,6 +79,7 @@ impl Request {
                 format!("maintenance {} for {pair}", if *on { "on" } else { "off" })
             }
             Request::RunScript { script, host } => format!("script {script} on {host}"),
+            Request::ResetAntiFlap { pair } => format!("reset of the anti-flap counter of {pair}"),
         }
     }
 }
@@ -113,6 +127,19 @@ pub struct ScriptRunView {
     pub lines: Vec<(u64, String)>,
     /// Exit code (none: killed) and end time.
     pub done: Option<(Option<i32>, u64)>,
+}
+
+/// A pair's configuration and its anti-flap counter, for the describe view.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PairConfig {
+    pub pair: String,
+    /// `(label, value)` lines: instances, VIP, failover triggers, group, anti-flap.
+    pub settings: Vec<(String, String)>,
+    /// Switchovers inside the anti-flap window, the most allowed, the window.
+    pub flap_used: u32,
+    pub flap_max: u32,
+    pub flap_window_ms: u64,
+    pub flapping: bool,
 }
 
 /// Time controls of a drill.
@@ -181,6 +208,10 @@ pub trait Source {
     fn request(&mut self, req: Request, force: bool, reason: Option<String>) -> Result<Accepted, String>;
     fn scripts(&self) -> Vec<ScriptChoice>;
     fn script_run(&self, run: &RunId) -> Option<ScriptRunView>;
+    /// A pair's configuration and anti-flap counter, when its controller can say.
+    fn pair_config(&self, _pair: &str) -> Option<PairConfig> {
+        None
+    }
     /// The drill's controls and state; `None` for a live source.
     fn drill_status(&self) -> Option<DrillStatus>;
     fn fault_kinds(&self) -> Vec<(String, String)> {
@@ -426,6 +457,7 @@ impl Source for DrillSource {
             Request::Switchover { target, to } => OpCommand::Switchover { pair: target, to },
             Request::Maintenance { pair, on } => OpCommand::Maintenance { pair, on },
             Request::RunScript { script, host } => OpCommand::RunScript { script, host },
+            Request::ResetAntiFlap { pair } => OpCommand::ResetAntiFlap { pair },
         };
         let r = self.drill.operator_command(cmd, force, reason);
         self.force_refresh();
@@ -489,6 +521,47 @@ impl Source for DrillSource {
                 .map(|(t, l)| (t.ms(), l.clone()))
                 .collect(),
             done: r.done.filter(|(_, t)| *t <= now).map(|(c, t)| (c, t.ms())),
+        })
+    }
+
+    fn pair_config(&self, pair: &str) -> Option<PairConfig> {
+        let topo = self.drill.topology();
+        let p = topo.pair_ix(pair)?;
+        let cfg = topo.pair(p);
+        let rt = self.drill.engine(cfg.site).map(|e| e.pair(p));
+        let mut settings = vec![("site".to_string(), topo.site(cfg.site).id.clone())];
+        for (i, a) in cfg.apps.iter().enumerate() {
+            let app = topo.app(*a);
+            settings.push((
+                if i == 0 { "preferred" } else { "other" }.to_string(),
+                format!("{} ({})", topo.app_label(*a), app.kind),
+            ));
+        }
+        settings.push((
+            "VIP".into(),
+            cfg.vip
+                .as_ref()
+                .map_or("none".into(), |v| format!("{} on NIC {}", v.address, v.nic)),
+        ));
+        settings.push(("failover".into(), format!("{:?}", cfg.failover)));
+        if let Some(g) = cfg.group {
+            let g = topo.group(g);
+            settings.push(("group".into(), format!("{} (leader {})", g.id, topo.pair(g.leader).id)));
+        }
+        settings.push((
+            "anti-flap".into(),
+            format!(
+                "at most {} switchovers in {}",
+                cfg.anti_flap.max_switchovers, cfg.anti_flap.window
+            ),
+        ));
+        Some(PairConfig {
+            pair: cfg.id.clone(),
+            settings,
+            flap_used: rt.map_or(0, |r| r.history.len() as u32),
+            flap_max: cfg.anti_flap.max_switchovers,
+            flap_window_ms: cfg.anti_flap.window.as_ms(),
+            flapping: rt.is_some_and(|r| r.flapping),
         })
     }
 

@@ -442,3 +442,57 @@ fn a_manual_script_run_fills_its_placeholders() {
     );
     assert!(command.contains("--event HC-1900"), "{command}");
 }
+
+#[test]
+fn describe_shows_the_anti_flap_counter_and_an_operator_resets_it() {
+    let mut c = console(false);
+    for _ in 0..3 {
+        press(&mut c, "s<Right><Enter>");
+        settle(&mut c, 10_000);
+    }
+    assert!(c.state.snapshot.pairs[0].flapping, "three switchovers make it flap");
+    press(&mut c, "d");
+    let screen = render(&c, 120, 40);
+    assert!(screen.contains("FLAPPING: 3 switchovers"), "{screen}");
+    assert!(screen.contains("at most 3 switchovers in 10m"), "{screen}");
+    press(&mut c, "<Esc>R");
+    assert!(render(&c, 80, 24).contains(">[ Cancel ]<"), "asks first");
+    press(&mut c, "<Right><Enter>");
+    settle(&mut c, 1_000);
+    assert!(!c.state.snapshot.pairs[0].flapping);
+    let audit = c
+        .state
+        .log
+        .all
+        .iter()
+        .find(|e| e.id == "HC-1900" && e.message.contains("reset the anti-flap counter of east-sip"))
+        .expect("the reset is audited");
+    assert!(audit.message.contains("alice from 192.0.2.7"), "{audit:?}");
+    press(&mut c, "d");
+    assert!(render(&c, 120, 40).contains("0 switchovers in the last 10m"));
+    // Read-only: refused, and not advertised.
+    let mut c = console(true);
+    press(&mut c, "R");
+    assert!(c.state.modal.is_none());
+    press(&mut c, "d");
+    assert!(!render(&c, 120, 40).contains("resets the counter"));
+}
+
+#[test]
+fn a_pair_without_a_primary_asks_which_instance_to_promote() {
+    let mut c = console(false);
+    inject(&mut c, "stop:east-sip-a");
+    inject(&mut c, "stop:east-sip-b");
+    settle(&mut c, 15_000);
+    assert_eq!(c.state.snapshot.pairs[0].redundancy, "NO PRIMARY");
+    press(&mut c, "s");
+    let screen = render(&c, 80, 24);
+    assert!(screen.contains("east-sip has no primary: promote which?"), "{screen}");
+    press(&mut c, "<Down><Enter>");
+    let Some(Modal::Switchover(d)) = &c.state.modal else {
+        panic!("no plan")
+    };
+    assert_eq!(d.to.as_deref(), Some("east-sip-b"));
+    assert!(d.plan.is_some());
+    assert!(render(&c, 120, 40).contains("promote east-sip-b"));
+}

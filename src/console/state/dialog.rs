@@ -32,6 +32,18 @@ pub enum Modal {
     Report {
         scroll: usize,
     },
+    /// A pair's configuration and its anti-flap counter.
+    Describe {
+        pair: String,
+        scroll: usize,
+    },
+    /// A pair without a primary: which instance to promote.
+    Promote {
+        pair: String,
+        /// `app@host` and its status, per instance.
+        choices: Vec<(String, String)>,
+        sel: usize,
+    },
 }
 
 impl Modal {

@@ -144,6 +144,8 @@ pub struct State {
     pub inflight: Vec<InFlight>,
     /// The script run shown in the output pane, as far as it has gone.
     pub script_view: Option<ScriptRunView>,
+    /// The configuration shown by the describe view, kept live.
+    pub pair_config: Option<super::source::PairConfig>,
     /// Per pair: (time, state) at each change.
     pub history: HashMap<String, Vec<(u64, Mark)>>,
     /// Pairs whose controller started and has not decided on them yet, with the time
@@ -191,6 +193,7 @@ impl State {
             status: None,
             inflight: Vec::new(),
             script_view: None,
+            pair_config: None,
             history: HashMap::new(),
             starting: HashMap::new(),
             last_switchover: HashMap::new(),
@@ -214,7 +217,7 @@ impl State {
     /// Reads what changed from the source. Returns whether anything did.
     pub fn sync(&mut self, src: &dyn Source) -> bool {
         let rev = src.revision();
-        let script_open = matches!(self.modal, Some(Modal::ScriptOutput { .. }));
+        let script_open = matches!(self.modal, Some(Modal::ScriptOutput { .. } | Modal::Describe { .. }));
         if self.revision == Some(rev) && !script_open {
             return false;
         }
@@ -273,6 +276,13 @@ impl State {
             self.report = report;
             self.modal = Some(Modal::Report { scroll: 0 });
             changed = true;
+        }
+        if let Some(Modal::Describe { pair, .. }) = &self.modal {
+            let v = src.pair_config(pair);
+            if v != self.pair_config {
+                self.pair_config = v;
+                changed = true;
+            }
         }
         if let Some(Modal::ScriptOutput { run }) = &self.modal {
             let v = src.script_run(run);
@@ -457,6 +467,19 @@ impl State {
                 None => return,
             },
             Request::Maintenance { .. } => Flight::Maintenance,
+            Request::ResetAntiFlap { .. } => {
+                // Done at once: nothing to wait for.
+                let corr = acc
+                    .correlation
+                    .as_deref()
+                    .map(|c| format!(" [{c}]"))
+                    .unwrap_or_default();
+                self.status = Some(Status {
+                    level: Level::Success,
+                    text: format!("{} done{corr}", req.describe()),
+                });
+                return;
+            }
         };
         self.inflight.push(InFlight {
             what: req.describe(),

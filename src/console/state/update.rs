@@ -66,7 +66,10 @@ pub fn key_msg(state: &State, key: Key) -> Option<Msg> {
             }
         }
         match (m, key) {
-            (Modal::Help { .. } | Modal::Report { .. } | Modal::ScriptOutput { .. }, Key::Char('q' | '?')) => {
+            (
+                Modal::Help { .. } | Modal::Report { .. } | Modal::ScriptOutput { .. } | Modal::Describe { .. },
+                Key::Char('q' | '?'),
+            ) => {
                 return Some(Msg::Key(Action::Back));
             }
             (Modal::Quit { .. }, Key::Char('q' | 'y')) => return Some(Msg::Key(Action::Quit)),
@@ -282,6 +285,23 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
             } else {
                 state.selected_target()
             };
+            // A pair without a primary: the operator chooses which instance to promote.
+            let no_primary = target
+                .as_ref()
+                .and_then(|t| state.snapshot.pairs.iter().find(|p| &p.id == t))
+                .filter(|p| p.redundancy == "NO PRIMARY");
+            if let Some(p) = no_primary {
+                let choices = [&p.primary, &p.backup]
+                    .iter()
+                    .map(|i| (format!("{}@{}", i.app, i.host), format!("{} / {}", i.status, i.mode)))
+                    .collect();
+                state.modal = Some(Modal::Promote {
+                    pair: p.id.clone(),
+                    choices,
+                    sel: 0,
+                });
+                return vec![];
+            }
             if let Some(t) = target {
                 state.modal = Some(Modal::Switchover(SwitchoverDialog::new(t.clone())));
                 return vec![Effect::LoadPlan(t, None)];
@@ -390,6 +410,38 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
                 status(state, Level::Info, "no report yet: play a scenario to its end (p)");
             }
         }
+        Action::Describe => {
+            let pair = match &state.detail {
+                Some(d) => Some(d.clone()),
+                None => state.selected_pair().map(|p| p.id.clone()),
+            };
+            if let Some(pair) = pair {
+                state.pair_config = None;
+                state.modal = Some(Modal::Describe { pair, scroll: 0 });
+            }
+        }
+        Action::ResetAntiFlap => {
+            let pair = match &state.detail {
+                Some(d) => Some(d.clone()),
+                None => state.selected_pair().map(|p| p.id.clone()),
+            };
+            if let Some(pair) = pair {
+                state.modal = Some(Modal::Confirm(Confirm {
+                    title: format!("Reset the anti-flap counter of {pair}"),
+                    lines: vec![
+                        format!("The switchovers of {pair} inside the anti-flap window are forgotten:"),
+                        "automatic switchovers are no longer held back.".into(),
+                        "The reset is logged with your name (HC-1900).".into(),
+                    ],
+                    button: "Reset counter".into(),
+                    effect: Effect::Request {
+                        req: Request::ResetAntiFlap { pair },
+                        force: false,
+                    },
+                    focus: 0,
+                }));
+            }
+        }
         Action::Redraw => return vec![Effect::Redraw],
         Action::Export => return vec![Effect::ExportEvents],
         _ => {}
@@ -410,6 +462,23 @@ fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
             keep &= a != Action::Open;
         }
         Modal::ScriptOutput { .. } => keep &= a != Action::Open,
+        Modal::Describe { scroll, .. } => {
+            scroll_by(scroll, state.scroll_max.get(), a);
+            keep &= a != Action::Open;
+        }
+        Modal::Promote { pair, choices, sel } => match a {
+            Action::Open => {
+                let target = pair.clone();
+                let to = choices
+                    .get(*sel)
+                    .map(|c| c.0.split('@').next().unwrap_or_default().to_string());
+                let mut d = SwitchoverDialog::new(target.clone());
+                d.to = to.clone();
+                state.modal = Some(Modal::Switchover(d));
+                return vec![Effect::LoadPlan(target, to)];
+            }
+            _ => move_sel(sel, choices.len(), a, PAGE),
+        },
         Modal::Quit { focus } => match a {
             Action::Left | Action::Right => *focus = 1 - *focus,
             Action::Quit => {
@@ -435,7 +504,7 @@ fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
                     effects.push(Effect::Request {
                         req: Request::Switchover {
                             target: d.target.clone(),
-                            to: None,
+                            to: d.to.clone(),
                         },
                         force,
                     });

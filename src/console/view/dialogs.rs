@@ -242,6 +242,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, m: &Modal) 
             items.extend(state.scenarios.iter().cloned());
             list(f, inner, items, *sel, theme);
         }
-        Modal::Help { .. } | Modal::Switchover(_) | Modal::Report { .. } => {}
+        Modal::Promote { pair, choices, sel } => {
+            let inner = dialog_box(f, area, 80, 8, &format!("{pair} has no primary: promote which?"), theme);
+            let inner = with_hint(f, inner, "↑↓ pick · Enter shows the plan · Esc cancel", theme);
+            list(f, inner, choices.clone(), *sel, theme);
+        }
+        Modal::Help { .. } | Modal::Switchover(_) | Modal::Report { .. } | Modal::Describe { .. } => {}
     }
 }

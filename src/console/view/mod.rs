@@ -4,6 +4,7 @@
 //! Every width is computed with saturating arithmetic, so any size from 1x1 up draws.
 
 mod chrome;
+mod describe;
 mod detail;
 mod dialogs;
 mod drill;
@@ -69,6 +70,7 @@ pub fn draw(f: &mut Frame, state: &State, theme: &Theme) {
             Modal::Help { scroll } => help::draw(f, area, state, theme, *scroll),
             Modal::Switchover(d) => switchover::draw(f, area, state, theme, d),
             Modal::Report { scroll } => report::draw(f, area, state, theme, *scroll),
+            Modal::Describe { pair, scroll } => describe::draw(f, area, state, theme, pair, *scroll),
             other => dialogs::draw(f, area, state, theme, other),
         }
     }

@@ -12,7 +12,11 @@ use crate::console::state::{State, SwitchoverDialog};
 use crate::console::theme::{Role, Theme};
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, d: &SwitchoverDialog) {
-    let inner = dialog_box(f, area, 100, 40, &format!("Switch over {}", d.target), theme);
+    let title = match &d.to {
+        Some(to) => format!("Switch over {}: promote {to}", d.target),
+        None => format!("Switch over {}", d.target),
+    };
+    let inner = dialog_box(f, area, 100, 40, &title, theme);
     let mut out: Vec<Line> = Vec::new();
     let kv = |k: &str, v: String, role: Role| {
         Line::from(vec![span(format!("{k:<9}"), theme, Role::Title), span(v, theme, role)])
