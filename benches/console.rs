@@ -92,7 +92,7 @@ impl Source for Fixed {
     fn scripts(&self) -> Vec<ScriptChoice> {
         Vec::new()
     }
-    fn script_run(&self, _: u64) -> Option<ScriptRunView> {
+    fn script_run(&self, _: &hactl::console::source::RunId) -> Option<ScriptRunView> {
         None
     }
     fn drill_status(&self) -> Option<DrillStatus> {

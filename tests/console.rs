@@ -19,3 +19,5 @@ mod screenshots;
 mod sizes;
 #[path = "console/snapshots.rs"]
 mod snapshots;
+#[path = "console/truth.rs"]
+mod truth;

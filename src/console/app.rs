@@ -52,7 +52,11 @@ impl<S: Source> Console<S> {
 
     /// Sets the header's wall clock (`HH:MM UTC`, minute resolution: no redraw each second).
     pub fn set_wall_clock(&mut self, now: SystemTime) {
-        let secs = now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let ms = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.state.wall_ms = ms;
+        let secs = ms / 1000;
         let s = format!("{:02}:{:02} UTC", (secs / 3600) % 24, (secs / 60) % 60);
         if s != self.state.wall_clock {
             self.state.wall_clock = s;
@@ -82,8 +86,8 @@ impl<S: Source> Console<S> {
 
     fn run(&mut self, effect: Effect) -> Option<Msg> {
         match effect {
-            Effect::LoadPlan(t) => {
-                let plan = self.source.plan(&t, None);
+            Effect::LoadPlan(t, to) => {
+                let plan = self.source.plan(&t, to.as_deref());
                 Some(Msg::PlanLoaded(t, plan))
             }
             Effect::Request { req, force } => {
@@ -92,6 +96,7 @@ impl<S: Source> Console<S> {
             }
             Effect::Drill(op) => Some(Msg::DrillDone(self.source.drill_op(op))),
             Effect::LoadFaultTargets(kind) => Some(Msg::FaultTargets(self.source.fault_targets(&kind))),
+            Effect::ExportEvents => Some(Msg::Exported(export_events(&self.state))),
             Effect::Redraw => {
                 self.clear = true;
                 None
@@ -128,9 +133,49 @@ impl<S: Source> Console<S> {
     }
 }
 
+/// Writes the events shown in the Events view (filters applied), one JSON object a line,
+/// each with the wall-clock time it reached the console (`wall`), to a new file in the
+/// export directory. Returns the path and the count.
+pub fn export_events(state: &State) -> Result<(String, usize), String> {
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        wall: String,
+        #[serde(flatten)]
+        event: &'a crate::wire::EventRecord,
+    }
+    let stamp = super::state::rfc3339(state.wall_ms).replace([':', '.'], "");
+    let mut n = 0;
+    let mut path = state.export_dir.join(format!("hactl-events-{stamp}.jsonl"));
+    while path.exists() {
+        n += 1;
+        path = state.export_dir.join(format!("hactl-events-{stamp}-{n}.jsonl"));
+    }
+    let mut out = Vec::new();
+    for &i in &state.log.shown {
+        let line = Line {
+            wall: super::state::rfc3339(state.log.wall.get(i).copied().unwrap_or(0)),
+            event: &state.log.all[i],
+        };
+        serde_json::to_writer(&mut out, &line).map_err(|e| e.to_string())?;
+        out.push(b'\n');
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(&out).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((path.display().to_string(), state.log.shown.len()))
+}
+
+/// Most keys handled before the screen is drawn again: a paste arrives as a burst of keys,
+/// and drawing after each one would hold the console for as long as the paste is long.
+const KEYS_PER_FRAME: usize = 4096;
+
 /// Runs the console on the terminal until the operator quits, a signal arrives or the
-/// terminal goes away. The terminal is restored on every one of those paths.
-pub fn run<S: Source>(mut console: Console<S>) -> io::Result<()> {
+/// terminal goes away. The terminal is restored on every one of those paths. Returns the
+/// signal that stopped it, if one did (the caller exits with 128 + its number).
+pub fn run<S: Source>(mut console: Console<S>) -> io::Result<Option<i32>> {
     let stop = term::stop_signals()?;
     term::install_panic_hook();
     term::spawn_watchdog(stop.clone());
@@ -147,26 +192,36 @@ pub fn run<S: Source>(mut console: Console<S>) -> io::Result<()> {
         if console.state.dirty && console.draw(&mut terminal).is_err() {
             break; // the terminal is gone
         }
-        match event::poll(console.timeout(now)) {
-            Ok(false) => {}
-            Ok(true) => match event::read() {
-                Ok(Event::Key(k)) => {
-                    if let Some(key) = Key::from_event(&k) {
-                        console.key(key);
+        let mut wait = console.timeout(now);
+        let mut handled = 0;
+        // Every event already waiting is handled before the next frame.
+        loop {
+            match event::poll(wait) {
+                Ok(false) => break,
+                Ok(true) => match event::read() {
+                    Ok(Event::Key(k)) => {
+                        if let Some(key) = Key::from_event(&k) {
+                            console.key(key);
+                        }
                     }
-                }
-                Ok(Event::Resize(..)) => {
-                    if terminal.autoresize().is_err() {
-                        break;
+                    Ok(Event::Resize(..)) => {
+                        if terminal.autoresize().is_err() {
+                            return Ok(term::stop_signal(&stop));
+                        }
+                        console.state.dirty = true;
                     }
-                    console.state.dirty = true;
-                }
-                Ok(Event::FocusGained) => console.state.dirty = true,
-                Ok(_) => {}
-                Err(_) => break,
-            },
-            Err(_) => break,
+                    Ok(Event::FocusGained) => console.state.dirty = true,
+                    Ok(_) => {}
+                    Err(_) => return Ok(term::stop_signal(&stop)),
+                },
+                Err(_) => return Ok(term::stop_signal(&stop)),
+            }
+            handled += 1;
+            if handled >= KEYS_PER_FRAME || console.quitting() || term::stopped(&stop) {
+                break;
+            }
+            wait = Duration::ZERO;
         }
     }
-    Ok(())
+    Ok(term::stop_signal(&stop))
 }

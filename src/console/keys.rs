@@ -112,6 +112,9 @@ pub enum Action {
     PlayScenario,
     Report,
     Redraw,
+    Export,
+    Describe,
+    ResetAntiFlap,
 }
 
 pub struct Binding {
@@ -166,6 +169,8 @@ pub const BINDINGS: &[Binding] = &[
     b!(Pairs, [Char('s')], "s", "switchover", Action::Switchover, true, true, "switch the selected pair or group over (plan, checks, confirm)"),
     b!(Pairs, [Char('m')], "m", "maint", Action::Maintenance, true, true, "maintenance on or off for the selected pair"),
     b!(Pairs, [Char('r')], "r", "script", Action::RunScript, true, true, "run a script of the allow-list (output streamed)"),
+    b!(Pairs, [Char('d')], "d", "describe", Action::Describe, false, true, "describe the pair: its configuration and anti-flap counter"),
+    b!(Pairs, [Char('R')], "R", "reset flap", Action::ResetAntiFlap, true, false, "reset the pair's anti-flap counter (confirmation; audited)"),
     b!(Hosts, [Char('r')], "r", "script", Action::RunScript, true, true, "run a script on the selected host"),
     b!(Events, [Char('f')], "f", "follow", Action::Follow, false, true, "follow the tail or pause it (scroll back)"),
     b!(Events, [Char('/')], "/", "filter", Action::Filter, false, true, "filter by id, text or source (Enter keeps, Esc clears)"),
@@ -173,10 +178,15 @@ pub const BINDINGS: &[Binding] = &[
     b!(Events, [Char('n')], "n", "next inc", Action::NextIncident, false, true, "jump to the next incident (correlation id)"),
     b!(Events, [Char('N')], "N", "prev inc", Action::PrevIncident, false, false, "jump to the previous incident"),
     b!(Events, [Char('c')], "c", "correl.", Action::Correlation, false, true, "show only the selected event's correlation id"),
+    b!(Events, [Char('e')], "e", "export", Action::Export, false, true, "export the events shown to a JSON-lines file"),
     b!(Drill, [Char('p')], "p", "scenario", Action::PlayScenario, true, true, "play a named scenario (or restart free play)"),
     b!(Drill, [Enter], "Enter", "report", Action::Report, false, true, "the report of the finished scenario"),
     b!(Dialog, [Tab, Left, Right, Char('h'), Char('l')], "Tab ←→", "focus", Action::Right, false, true, "move between buttons"),
     b!(Dialog, [Up, Char('k'), Down, Char('j')], "↑↓", "pick", Action::Down, false, true, "move in a list"),
+    b!(Dialog, [PageUp, Ctrl('b')], "PgUp", "page up", Action::PageUp, false, false, "scroll a page up"),
+    b!(Dialog, [PageDown, Ctrl('f')], "PgDn", "page down", Action::PageDown, false, false, "scroll a page down"),
+    b!(Dialog, [Home, Char('g')], "g/Home", "top", Action::Top, false, false, "to the top"),
+    b!(Dialog, [End, Char('G')], "G/End", "end", Action::Bottom, false, false, "to the end"),
     b!(Dialog, [Enter], "Enter", "choose", Action::Open, false, true, "press the focused button or choose the item"),
     b!(Dialog, [Esc], "Esc", "cancel", Action::Back, false, true, "cancel and close"),
 ];

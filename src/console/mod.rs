@@ -29,6 +29,8 @@ pub struct Options {
     /// Hide and refuse every action that changes the deployment.
     pub read_only: bool,
     pub operator: Operator,
+    /// How many events the console keeps.
+    pub event_cap: usize,
 }
 
 /// The operator as the event log names them: `$USER`, and the address of the SSH client
@@ -45,15 +47,33 @@ pub fn operator_from_env() -> Operator {
     Operator { name, from }
 }
 
-/// `HACTL_READ_ONLY=1` (or `true`/`yes`) starts a drill console read-only.
+/// `HACTL_READ_ONLY` set to anything but empty, `0`, `false`, `no` or `off` starts the
+/// console read-only: a value the console does not understand must not give read-write.
 pub fn read_only_from_env() -> bool {
-    matches!(
-        std::env::var("HACTL_READ_ONLY")
+    read_only_value(
+        &std::env::var_os("HACTL_READ_ONLY")
             .unwrap_or_default()
-            .to_ascii_lowercase()
-            .as_str(),
-        "1" | "true" | "yes"
+            .to_string_lossy(),
     )
+}
+
+/// Whether a value of `HACTL_READ_ONLY` means read-only.
+pub fn read_only_value(v: &str) -> bool {
+    !matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "" | "0" | "false" | "no" | "off"
+    )
+}
+
+/// `HACTL_CONSOLE_EVENTS=N`: how many events the console keeps (the oldest are dropped
+/// past it); the default is [`state::DEFAULT_CAP`]. A value that is not a number above
+/// zero keeps the default.
+pub fn event_cap_from_env() -> usize {
+    std::env::var("HACTL_CONSOLE_EVENTS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(state::DEFAULT_CAP)
 }
 
 /// Builds the drill source a command line asks for.
@@ -91,13 +111,18 @@ pub fn run_drill(args: &DrillArgs, plan: DrillPlan) -> color_eyre::Result<ExitCo
         theme,
         read_only: read_only_from_env(),
         operator,
+        event_cap: event_cap_from_env(),
     };
-    run(source, opts)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(match run(source, opts)? {
+        Some(sig) => ExitCode::from(term::signal_exit_code(sig)),
+        None => ExitCode::SUCCESS,
+    })
 }
 
-/// Runs the console over any source until the operator quits.
-pub fn run<S: Source>(source: S, opts: Options) -> std::io::Result<()> {
-    let console = Console::new(source, opts.theme, opts.read_only, opts.operator.label());
+/// Runs the console over any source until the operator quits or a signal stops it (which
+/// it returns: SIGTERM, SIGHUP or SIGINT).
+pub fn run<S: Source>(source: S, opts: Options) -> std::io::Result<Option<i32>> {
+    let mut console = Console::new(source, opts.theme, opts.read_only, opts.operator.label());
+    console.state.log.cap = opts.event_cap;
     app::run(console)
 }

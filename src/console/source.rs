@@ -53,9 +53,22 @@ pub struct Connection {
 /// An operator request, by names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    Switchover { target: String, to: Option<String> },
-    Maintenance { pair: String, on: bool },
-    RunScript { script: String, host: String },
+    Switchover {
+        target: String,
+        to: Option<String>,
+    },
+    Maintenance {
+        pair: String,
+        on: bool,
+    },
+    RunScript {
+        script: String,
+        host: String,
+    },
+    /// Forget the pair's recent switchovers so automatic ones are no longer held back.
+    ResetAntiFlap {
+        pair: String,
+    },
 }
 
 impl Request {
@@ -63,10 +76,25 @@ impl Request {
         match self {
             Request::Switchover { target, .. } => format!("switchover of {target}"),
             Request::Maintenance { pair, on } => {
-                format!("maintenance {} on {pair}", if *on { "on" } else { "off" })
+                format!("maintenance {} for {pair}", if *on { "on" } else { "off" })
             }
             Request::RunScript { script, host } => format!("script {script} on {host}"),
+            Request::ResetAntiFlap { pair } => format!("reset of the anti-flap counter of {pair}"),
         }
+    }
+}
+
+/// A script run. Run numbers are counted per site (each site's controller numbers its
+/// own), so a run is named by both.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RunId {
+    pub site: String,
+    pub n: u64,
+}
+
+impl std::fmt::Display for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "run {} of site {}", self.n, self.site)
     }
 }
 
@@ -77,7 +105,7 @@ pub struct Accepted {
     /// The correlation id every event of this action carries.
     pub correlation: Option<String>,
     /// The script run it started, if any.
-    pub run: Option<u64>,
+    pub run: Option<RunId>,
 }
 
 /// A script of the allow-list and the hosts it may run on.
@@ -92,12 +120,26 @@ pub struct ScriptChoice {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScriptRunView {
     pub run: u64,
+    pub site: String,
     pub script: String,
     pub host: String,
     pub started_ms: u64,
     pub lines: Vec<(u64, String)>,
     /// Exit code (none: killed) and end time.
     pub done: Option<(Option<i32>, u64)>,
+}
+
+/// A pair's configuration and its anti-flap counter, for the describe view.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PairConfig {
+    pub pair: String,
+    /// `(label, value)` lines: instances, VIP, failover triggers, group, anti-flap.
+    pub settings: Vec<(String, String)>,
+    /// Switchovers inside the anti-flap window, the most allowed, the window.
+    pub flap_used: u32,
+    pub flap_max: u32,
+    pub flap_window_ms: u64,
+    pub flapping: bool,
 }
 
 /// Time controls of a drill.
@@ -165,7 +207,11 @@ pub trait Source {
     fn plan(&self, target: &str, to: Option<&str>) -> Result<PlanView, String>;
     fn request(&mut self, req: Request, force: bool, reason: Option<String>) -> Result<Accepted, String>;
     fn scripts(&self) -> Vec<ScriptChoice>;
-    fn script_run(&self, run: u64) -> Option<ScriptRunView>;
+    fn script_run(&self, run: &RunId) -> Option<ScriptRunView>;
+    /// A pair's configuration and anti-flap counter, when its controller can say.
+    fn pair_config(&self, _pair: &str) -> Option<PairConfig> {
+        None
+    }
     /// The drill's controls and state; `None` for a live source.
     fn drill_status(&self) -> Option<DrillStatus>;
     fn fault_kinds(&self) -> Vec<(String, String)> {
@@ -402,17 +448,23 @@ impl Source for DrillSource {
 
     fn request(&mut self, req: Request, force: bool, reason: Option<String>) -> Result<Accepted, String> {
         let runs = self.drill.script_runs().len();
+        let topo = self.drill.topology().clone();
+        let site = match &req {
+            Request::RunScript { host, .. } => topo.host_ix(host).map(|h| topo.site(topo.host(h).site).id.clone()),
+            _ => None,
+        };
         let cmd = match req {
             Request::Switchover { target, to } => OpCommand::Switchover { pair: target, to },
             Request::Maintenance { pair, on } => OpCommand::Maintenance { pair, on },
             Request::RunScript { script, host } => OpCommand::RunScript { script, host },
+            Request::ResetAntiFlap { pair } => OpCommand::ResetAntiFlap { pair },
         };
         let r = self.drill.operator_command(cmd, force, reason);
         self.force_refresh();
         let message = r?;
         // The run id is in the answer (`script run 3 started (east-5)`); the run itself
         // appears once the agent has the order.
-        let run = (self.drill.script_runs().len() > runs)
+        let n = (self.drill.script_runs().len() > runs)
             .then(|| self.drill.script_runs()[runs].run)
             .or_else(|| {
                 message
@@ -420,6 +472,8 @@ impl Source for DrillSource {
                     .and_then(|r| r.split_whitespace().next())
                     .and_then(|n| n.parse().ok())
             });
+        // The run is numbered by the controller of the host's site.
+        let run = site.zip(n).map(|(site, n)| RunId { site, n });
         Ok(Accepted {
             correlation: trailing_correlation(&message),
             message,
@@ -446,11 +500,17 @@ impl Source for DrillSource {
             .collect()
     }
 
-    fn script_run(&self, run: u64) -> Option<ScriptRunView> {
+    fn script_run(&self, id: &RunId) -> Option<ScriptRunView> {
         let now = self.drill.now();
-        let r = self.drill.script_runs().iter().find(|r| r.run == run)?;
+        let topo = self.drill.topology();
+        let r = self
+            .drill
+            .script_runs()
+            .iter()
+            .find(|r| r.run == id.n && topo.site(r.site).id == id.site)?;
         Some(ScriptRunView {
             run: r.run,
+            site: id.site.clone(),
             script: r.script.clone(),
             host: r.host.clone(),
             started_ms: r.started.ms(),
@@ -461,6 +521,47 @@ impl Source for DrillSource {
                 .map(|(t, l)| (t.ms(), l.clone()))
                 .collect(),
             done: r.done.filter(|(_, t)| *t <= now).map(|(c, t)| (c, t.ms())),
+        })
+    }
+
+    fn pair_config(&self, pair: &str) -> Option<PairConfig> {
+        let topo = self.drill.topology();
+        let p = topo.pair_ix(pair)?;
+        let cfg = topo.pair(p);
+        let rt = self.drill.engine(cfg.site).map(|e| e.pair(p));
+        let mut settings = vec![("site".to_string(), topo.site(cfg.site).id.clone())];
+        for (i, a) in cfg.apps.iter().enumerate() {
+            let app = topo.app(*a);
+            settings.push((
+                if i == 0 { "preferred" } else { "other" }.to_string(),
+                format!("{} ({})", topo.app_label(*a), app.kind),
+            ));
+        }
+        settings.push((
+            "VIP".into(),
+            cfg.vip
+                .as_ref()
+                .map_or("none".into(), |v| format!("{} on NIC {}", v.address, v.nic)),
+        ));
+        settings.push(("failover".into(), format!("{:?}", cfg.failover)));
+        if let Some(g) = cfg.group {
+            let g = topo.group(g);
+            settings.push(("group".into(), format!("{} (leader {})", g.id, topo.pair(g.leader).id)));
+        }
+        settings.push((
+            "anti-flap".into(),
+            format!(
+                "at most {} switchovers in {}",
+                cfg.anti_flap.max_switchovers, cfg.anti_flap.window
+            ),
+        ));
+        Some(PairConfig {
+            pair: cfg.id.clone(),
+            settings,
+            flap_used: rt.map_or(0, |r| r.history.len() as u32),
+            flap_max: cfg.anti_flap.max_switchovers,
+            flap_window_ms: cfg.anti_flap.window.as_ms(),
+            flapping: rt.is_some_and(|r| r.flapping),
         })
     }
 
@@ -522,7 +623,14 @@ impl Source for DrillSource {
                 self.drill.inject(f)
             }
             DrillOp::Heal(id) => self.drill.heal(id),
-            DrillOp::HealAll => self.drill.act(crate::drill::Action::HealAll),
+            DrillOp::HealAll => {
+                let n = self.drill.faults().len();
+                self.drill.act(crate::drill::Action::HealAll).map(|_| match n {
+                    0 => "no fault to heal".to_string(),
+                    1 => "healed the one fault".to_string(),
+                    n => format!("healed all {n} faults"),
+                })
+            }
             DrillOp::Play(name) => self.play(name),
         };
         self.force_refresh();

@@ -9,7 +9,7 @@
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ratatui::crossterm::cursor::{Hide, Show};
@@ -61,21 +61,35 @@ pub fn install_panic_hook() {
     }));
 }
 
-/// A flag raised by SIGTERM, SIGHUP (the terminal went away) or SIGINT.
-pub fn stop_signals() -> io::Result<Arc<AtomicBool>> {
-    let flag = Arc::new(AtomicBool::new(false));
+/// Holds the number of the stop signal that arrived (SIGTERM, SIGHUP: the terminal went
+/// away, or SIGINT), 0 while none did.
+pub fn stop_signals() -> io::Result<Arc<AtomicUsize>> {
+    let flag = Arc::new(AtomicUsize::new(0));
     for sig in [
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGHUP,
         signal_hook::consts::SIGINT,
     ] {
-        signal_hook::flag::register(sig, flag.clone())?;
+        signal_hook::flag::register_usize(sig, flag.clone(), sig as usize)?;
     }
     Ok(flag)
 }
 
-pub fn stopped(flag: &AtomicBool) -> bool {
-    flag.load(Ordering::Relaxed)
+pub fn stopped(flag: &AtomicUsize) -> bool {
+    flag.load(Ordering::Relaxed) != 0
+}
+
+/// The signal that stopped the console, if one did.
+pub fn stop_signal(flag: &AtomicUsize) -> Option<i32> {
+    match flag.load(Ordering::Relaxed) {
+        0 => None,
+        n => Some(n as i32),
+    }
+}
+
+/// The conventional exit code of a process ended by `signal`: 128 + its number.
+pub fn signal_exit_code(signal: i32) -> u8 {
+    (128 + signal).clamp(0, 255) as u8
 }
 
 /// Whether the terminal is still there (a hung-up terminal is no longer a terminal).
@@ -85,7 +99,8 @@ pub fn terminal_present() -> bool {
 
 /// Watches for the terminal going away or a stop signal; raises `flag`, then, if the
 /// event loop is still running a second later, ends the process.
-pub fn spawn_watchdog(flag: Arc<AtomicBool>) {
+/// A terminal that went away counts as SIGHUP (which is what it usually sends).
+pub fn spawn_watchdog(flag: Arc<AtomicUsize>) {
     std::thread::spawn(move || {
         loop {
             std::thread::sleep(Duration::from_millis(250));
@@ -93,9 +108,15 @@ pub fn spawn_watchdog(flag: Arc<AtomicBool>) {
                 break;
             }
         }
-        flag.store(true, Ordering::Relaxed);
+        let _ = flag.compare_exchange(
+            0,
+            signal_hook::consts::SIGHUP as usize,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
         std::thread::sleep(Duration::from_secs(1));
         restore();
-        std::process::exit(0);
+        let sig = stop_signal(&flag).unwrap_or(signal_hook::consts::SIGHUP);
+        std::process::exit(i32::from(signal_exit_code(sig)));
     });
 }

@@ -139,6 +139,7 @@ pub enum OpCommand {
     Switchover { pair: String, to: Option<String> },
     Maintenance { pair: String, on: bool },
     RunScript { script: String, host: String },
+    ResetAntiFlap { pair: String },
 }
 
 /// One call the drill made into an engine, for replay (benchmarks, debugging).
@@ -624,6 +625,10 @@ impl Drill {
                     .ok_or_else(|| format!("unknown script `{script}`"))?;
                 let h = topo.host_ix(host).ok_or_else(|| format!("unknown host `{host}`"))?;
                 (topo.host(h).site, OperatorCommand::RunScript { script: s, host: h })
+            }
+            OpCommand::ResetAntiFlap { pair } => {
+                let p = topo.pair_ix(pair).ok_or_else(|| format!("unknown pair `{pair}`"))?;
+                (topo.pair(p).site, OperatorCommand::ResetAntiFlap { pair: p })
             }
         };
         let (op_pair, op_maintenance) = match &cmd {

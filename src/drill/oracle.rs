@@ -266,7 +266,9 @@ impl Oracle {
             Fault::Disconnect(h) | Fault::HostDown(h) | Fault::NicDown(h, _) | Fault::FlakyLink(h) => {
                 self.host_pairs[h.ix()].clone()
             }
-            Fault::SiteDown(s) | Fault::ControllerCrash(s) | Fault::ControllerStop(s) => self.site_pairs[s.ix()].clone(),
+            Fault::SiteDown(s) | Fault::ControllerCrash(s) | Fault::ControllerStop(s) => {
+                self.site_pairs[s.ix()].clone()
+            }
             Fault::Partition => Vec::new(),
         }
     }

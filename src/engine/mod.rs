@@ -145,6 +145,11 @@ pub enum OperatorCommand {
         script: ScriptIx,
         host: HostIx,
     },
+    /// Forget the pair's switchovers inside the anti-flap window (crm_mon's failcount
+    /// cleanup): automatic switchovers are no longer held back.
+    ResetAntiFlap {
+        pair: PairIx,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -511,6 +516,9 @@ impl Engine {
             OperatorCommand::RunScript { script, host } => {
                 format!("run {} on {}", self.topo.script(*script).id, self.topo.host(*host).id)
             }
+            OperatorCommand::ResetAntiFlap { pair } => {
+                format!("reset the anti-flap counter of {}", self.topo.pair(*pair).id)
+            }
         };
         let reason = req.reason.clone().unwrap_or_default();
         let mut attrs = vec![("operator", req.operator.name.clone()), ("command", what.clone())];
@@ -521,7 +529,9 @@ impl Engine {
             attrs.push(("reason", reason.clone()));
         }
         let subject = match &req.command {
-            OperatorCommand::Switchover { pair, .. } | OperatorCommand::Maintenance { pair, .. } => Entity::Pair(*pair),
+            OperatorCommand::Switchover { pair, .. }
+            | OperatorCommand::Maintenance { pair, .. }
+            | OperatorCommand::ResetAntiFlap { pair } => Entity::Pair(*pair),
             OperatorCommand::RunScript { host, .. } => Entity::Host(*host),
         };
         let why = if reason.is_empty() {
@@ -543,6 +553,7 @@ impl Engine {
             }
             OperatorCommand::Maintenance { pair, on } => self.set_maintenance(pair, on, corr),
             OperatorCommand::RunScript { script, host } => self.operator_script(script, host, corr),
+            OperatorCommand::ResetAntiFlap { pair } => self.reset_anti_flap(pair, corr),
         }
     }
 

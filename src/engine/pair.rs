@@ -796,6 +796,37 @@ impl Engine {
         }
     }
 
+    /// An operator resets a pair's anti-flap counter (the command itself is logged, with
+    /// who and from where, as every operator command is).
+    pub(crate) fn reset_anti_flap(&mut self, p: PairIx, corr: Correlation) -> Result<Accepted, Refused> {
+        if !self.owns_pair(p) {
+            return Err(Refused(format!(
+                "pair {} belongs to another site's controller",
+                self.topo.pair(p).id
+            )));
+        }
+        let pr = &mut self.pairs[p.ix()];
+        let was_flapping = pr.flapping;
+        pr.history.clear();
+        pr.flapping = false;
+        self.timers.cancel(TimerKey::AntiFlap(p));
+        if was_flapping {
+            self.emit(
+                EventId::Stable,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                Some(corr),
+                format!("pair {} is stable again: anti-flap counter reset", self.topo.pair(p).id),
+            );
+        }
+        self.mark_pair(p);
+        Ok(Accepted {
+            correlation: corr,
+            switchover: None,
+            run: None,
+        })
+    }
+
     pub(crate) fn set_maintenance(&mut self, p: PairIx, on: bool, corr: Correlation) -> Result<Accepted, Refused> {
         if !self.owns_pair(p) {
             return Err(Refused(format!(

@@ -36,7 +36,15 @@ impl Engine {
                 format!("the agent of host {} is unreachable", self.topo.host(host).id),
             ));
         }
-        let run = self.start_script(script, host, Some(corr), &[("host", self.topo.host(host).id.clone())]);
+        // A manual run fills the placeholders an alarm reaction would: the event is the
+        // operator's command.
+        let vars = [
+            ("event", EventId::OperatorCommand.code().to_string()),
+            ("subject", self.topo.entity_label(&Entity::Host(host))),
+            ("source", "operator".to_string()),
+            ("host", self.topo.host(host).id.clone()),
+        ];
+        let run = self.start_script(script, host, Some(corr), &vars);
         Ok(Accepted {
             correlation: corr,
             switchover: None,

@@ -64,14 +64,16 @@ fn the_binary_switches_a_pair_over_in_tmux_and_restores_the_shell() {
         &format!("USER=e2e {bin} drill --speed 10"),
         "Enter",
     ]);
-    wait_for(&session, "every pair redundant", 40);
+    wait_for(&session, "pairs redundant", 40);
     let screen = wait_for(&session, "DRILL", 5);
     assert!(screen.contains("op e2e"), "{screen}");
     let _ = tmux(&["send-keys", "-t", &session, "s"]);
     wait_for(&session, ">[ Cancel ]<", 15);
     let _ = tmux(&["send-keys", "-t", &session, "Right"]);
     let _ = tmux(&["send-keys", "-t", &session, "Enter"]);
-    let screen = wait_for(&session, "on east-sip2", 40);
+    // The status line, not the plan's text (which also says `on east-sip2`).
+    wait_for(&session, "switchover of east-sip completed", 40);
+    let screen = wait_for(&session, "on east-sip2", 10);
     let row = screen.lines().find(|l| l.contains(" east-sip ")).unwrap_or_default();
     let words: Vec<&str> = row.split_whitespace().collect();
     let at = |w: &str| words.iter().position(|x| *x == w);
@@ -107,7 +109,8 @@ fn the_binary_switches_a_pair_over_in_tmux_and_restores_the_shell() {
 }
 
 /// Regression: a read on a hung-up terminal kept the input reader spinning, so consoles
-/// whose tmux session was killed ran on forever at full speed.
+/// whose tmux session was killed ran on forever at full speed. And a console stopped by a
+/// signal exits with the conventional 128 + the signal's number (143 for SIGTERM), not 0.
 #[test]
 fn the_console_exits_when_its_terminal_goes_away_or_on_sigterm() {
     if Command::new("tmux").arg("-V").output().is_err() {
@@ -130,9 +133,13 @@ fn the_console_exits_when_its_terminal_goes_away_or_on_sigterm() {
         }
         true
     };
-    for how in ["hangup", "sigterm"] {
+    for how in ["hangup", "sigterm", "sighup"] {
         let session = format!("hactl-e2e-{how}-{}", std::process::id());
-        let s = Session(session.clone());
+        let mut s = Some(Session(session.clone()));
+        // A shell runs the console in the foreground and writes its exit status to a file.
+        let status_file = std::env::temp_dir().join(format!("{session}.status"));
+        let _ = std::fs::remove_file(&status_file);
+        let script = format!("\"$0\" drill; echo $? > '{}'", status_file.display());
         tmux(&[
             "new-session",
             "-d",
@@ -142,19 +149,39 @@ fn the_console_exits_when_its_terminal_goes_away_or_on_sigterm() {
             "80",
             "-y",
             "24",
+            "sh",
+            "-c",
+            &script,
             bin,
-            "drill",
         ]);
         wait_for(&session, "DRILL", 20);
-        let pid = tmux(&["list-panes", "-t", &session, "-F", "#{pane_pid}"])
+        let shell = tmux(&["list-panes", "-t", &session, "-F", "#{pane_pid}"])
             .trim()
             .to_string();
-        assert!(!pid.is_empty());
-        if how == "hangup" {
-            drop(s);
-        } else {
-            let _ = Command::new("kill").args(["-TERM", &pid]).output();
+        let pid = String::from_utf8_lossy(&Command::new("pgrep").args(["-P", &shell]).output().unwrap().stdout)
+            .trim()
+            .to_string();
+        assert!(!pid.is_empty() && !pid.contains('\n'), "the console's pid: {pid:?}");
+        match how {
+            "hangup" => drop(s.take()),
+            "sigterm" => drop(Command::new("kill").args(["-TERM", &pid]).output()),
+            _ => drop(Command::new("kill").args(["-HUP", &pid]).output()),
         }
         assert!(gone(&pid), "the console kept running after {how}");
+        if how == "hangup" {
+            continue;
+        }
+        let want = if how == "sigterm" { "143" } else { "129" };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            let st = std::fs::read_to_string(&status_file).unwrap_or_default();
+            if !st.trim().is_empty() || Instant::now() > deadline {
+                break st;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let _ = std::fs::remove_file(&status_file);
+        assert_eq!(status.trim(), want, "exit status after {how}");
+        drop(s);
     }
 }

@@ -252,7 +252,7 @@ fn time_controls_and_faults_and_heal() {
 #[test]
 fn a_scenario_plays_to_its_report() {
     let mut c = console(false);
-    press(&mut c, "5p<Down><Enter>");
+    press(&mut c, "5p<Down><Enter><Right><Enter>");
     let d = c.state.drill.clone().unwrap();
     assert_eq!(d.scenario.as_ref().unwrap().0, "manual-switchover");
     settle(&mut c, 60_000);

@@ -92,7 +92,7 @@ fn script_output() {
 #[test]
 fn report() {
     let mut c = console(false);
-    press(&mut c, "5p<Down><Enter>");
+    press(&mut c, "5p<Down><Enter><Right><Enter>");
     settle(&mut c, 400_000);
     for (w, h) in [(80, 24), (120, 40)] {
         insta::assert_snapshot!(format!("report_{w}x{h}"), render(&c, w, h));

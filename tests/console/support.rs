@@ -17,12 +17,29 @@ pub fn operator() -> Operator {
 
 /// A console over the built-in deployment, 30 s into the drill (everything up).
 pub fn console(read_only: bool) -> Console<DrillSource> {
+    console_at(read_only, 30_000)
+}
+
+/// A console over the built-in deployment, `ms` into the drill.
+pub fn console_at(read_only: bool, ms: u64) -> Console<DrillSource> {
     let src = DrillSource::new(config::builtin(), 1, 1.0, operator());
     let theme = Theme::load(None, Depth::Ansi16).unwrap();
     let mut c = Console::new(src, theme, read_only, operator().label());
     c.state.wall_clock = "12:00 UTC".into();
-    settle(&mut c, 30_000);
+    c.state.wall_ms = 1_714_564_800_000; // 2024-05-01 12:00:00 UTC
+    settle(&mut c, ms);
     c
+}
+
+/// The row of the screen that starts with `prefix` (after the selection marker).
+pub fn line_of<'a>(screen: &'a str, prefix: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| {
+            let rest = l.strip_prefix("▶ ").or_else(|| l.strip_prefix("  ")).unwrap_or(l);
+            rest.trim_start().starts_with(prefix) || l.starts_with(prefix)
+        })
+        .unwrap_or_else(|| panic!("no line starting with `{prefix}`:\n{screen}"))
 }
 
 /// Lets `ms` of virtual time pass, reading the source every 100 ms as the event loop
@@ -54,6 +71,10 @@ pub fn press(c: &mut Console<DrillSource>, script: &str) {
                 "Tab" => Key::Tab,
                 "Space" => Key::Char(' '),
                 "BS" => Key::Backspace,
+                "PgDn" => Key::PageDown,
+                "PgUp" => Key::PageUp,
+                "End" => Key::End,
+                "Home" => Key::Home,
                 other => panic!("unknown key <{other}>"),
             }
         } else {

@@ -2,10 +2,11 @@
 //! focus (Cancel is focused first wherever something would change), the list position,
 //! and the text typed into a field. Only the model: `view/` draws them, `update` moves them.
 
-use crate::console::source::Request;
+use super::Effect;
+use crate::console::source::RunId;
 use crate::wire::PlanView;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Modal {
     Help {
         scroll: usize,
@@ -19,7 +20,7 @@ pub enum Modal {
     ScriptPick(ScriptPick),
     /// The output pane of a script run.
     ScriptOutput {
-        run: u64,
+        run: RunId,
     },
     Faults(FaultMenu),
     Heal {
@@ -30,6 +31,18 @@ pub enum Modal {
     },
     Report {
         scroll: usize,
+    },
+    /// A pair's configuration and its anti-flap counter.
+    Describe {
+        pair: String,
+        scroll: usize,
+    },
+    /// A pair without a primary: which instance to promote.
+    Promote {
+        pair: String,
+        /// `app@host` and its status, per instance.
+        choices: Vec<(String, String)>,
+        sel: usize,
     },
 }
 
@@ -45,6 +58,8 @@ impl Modal {
 pub struct SwitchoverDialog {
     /// The pair or group as the operator selected it (what must be typed to force).
     pub target: String,
+    /// The instance (or host) to promote, when the operator chose one.
+    pub to: Option<String>,
     /// `None` while the plan loads.
     pub plan: Option<Result<PlanView, String>>,
     /// 0: Cancel, 1: the switchover button.
@@ -57,6 +72,7 @@ impl SwitchoverDialog {
     pub fn new(target: String) -> SwitchoverDialog {
         SwitchoverDialog {
             target,
+            to: None,
             plan: None,
             focus: 0,
             typed: String::new(),
@@ -92,13 +108,15 @@ impl SwitchoverDialog {
     }
 }
 
-/// A yes/no confirmation of one request (maintenance), Cancel focused.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A yes/no confirmation of one effect (maintenance, restarting the drill), Cancel
+/// focused.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Confirm {
     pub title: String,
     pub lines: Vec<String>,
     pub button: String,
-    pub request: Request,
+    /// What the confirm button does.
+    pub effect: Effect,
     pub focus: usize,
 }
 

@@ -2,8 +2,17 @@
 //! that passes the filters (text, minimum severity, one correlation id), the selection,
 //! and whether the view follows the tail. Filtering is incremental: new records are tested
 //! once as they arrive; the whole log is scanned again only when a filter changes.
+//! The log is bounded: past [`EventLog::cap`] records the oldest are dropped (and counted),
+//! so a console left running for weeks does not grow without end; the filter text is
+//! bounded too ([`FILTER_MAX`]), so a huge paste cannot stall the console.
 
 use crate::wire::EventRecord;
+
+/// How many events the console keeps by default (`HACTL_CONSOLE_EVENTS` changes it).
+pub const DEFAULT_CAP: usize = 20_000;
+
+/// The longest filter text, in characters.
+pub const FILTER_MAX: usize = 200;
 
 pub const SEVERITIES: [&str; 4] = ["info", "warning", "alarm", "critical"];
 
@@ -14,6 +23,8 @@ pub fn severity_rank(s: &str) -> usize {
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
     pub all: Vec<EventRecord>,
+    /// Per record: the wall clock (ms since the Unix epoch) when it reached the console.
+    pub wall: Vec<u64>,
     /// Per record: its id, message, source, subject and correlation in lower case, the
     /// text the `/` filter searches (built once per record).
     haystack: Vec<String>,
@@ -30,14 +41,31 @@ pub struct EventLog {
     pub follow: bool,
     /// Position in `shown`.
     pub sel: usize,
+    /// Most records kept; older ones are dropped.
+    pub cap: usize,
+    /// Records received from the source so far (its position, dropped ones included).
+    pub received: usize,
+    /// Records dropped because of the cap.
+    pub dropped: usize,
 }
 
 impl EventLog {
     pub fn new() -> EventLog {
         EventLog {
             follow: true,
+            cap: DEFAULT_CAP,
             ..EventLog::default()
         }
+    }
+
+    /// Adds one character to the filter, unless it is full. Returns whether it was added.
+    pub fn type_char(&mut self, c: char) -> bool {
+        if self.filter.chars().count() >= FILTER_MAX {
+            return false;
+        }
+        self.filter.push(c);
+        self.refilter();
+        true
     }
 
     fn haystack(e: &EventRecord) -> String {
@@ -65,10 +93,13 @@ impl EventLog {
         lower_filter.is_empty() || self.haystack[i].contains(lower_filter)
     }
 
-    pub fn push(&mut self, records: Vec<EventRecord>) {
+    /// Appends records that reached the console at `wall_ms`.
+    pub fn push(&mut self, records: Vec<EventRecord>, wall_ms: u64) {
         let f = self.filter.to_lowercase();
+        self.received += records.len();
         for r in records {
             let ix = self.all.len();
+            self.wall.push(wall_ms);
             self.haystack.push(Self::haystack(&r));
             self.all.push(r);
             if self.passes(ix, &f) {
@@ -78,6 +109,26 @@ impl EventLog {
         if self.follow {
             self.sel = self.shown.len().saturating_sub(1);
         }
+        self.trim();
+    }
+
+    /// Drops the oldest records past the cap (a tenth more at once, so trimming is rare).
+    fn trim(&mut self) {
+        let cap = self.cap.max(1);
+        if self.all.len() <= cap + cap / 10 {
+            return;
+        }
+        let k = self.all.len() - cap;
+        self.all.drain(..k);
+        self.wall.drain(..k);
+        self.haystack.drain(..k);
+        let gone = self.shown.partition_point(|i| *i < k);
+        self.shown.drain(..gone);
+        for i in &mut self.shown {
+            *i -= k;
+        }
+        self.sel = self.sel.saturating_sub(gone).min(self.shown.len().saturating_sub(1));
+        self.dropped += k;
     }
 
     /// Applies changed filters to the whole log, keeping the selected record if it passes.
@@ -109,19 +160,23 @@ impl EventLog {
         self.selected_index().map(|i| &self.all[i])
     }
 
+    /// Forgets every record (a new drill starts a new log).
     pub fn clear(&mut self) {
         self.all.clear();
+        self.wall.clear();
         self.haystack.clear();
         self.shown.clear();
         self.sel = 0;
+        self.received = 0;
+        self.dropped = 0;
     }
 
-    /// Moves the selection by `delta` rows; moving stops following the tail, reaching
-    /// the last row with a downward move follows it again.
+    /// Moves the selection by `delta` rows. Moving pauses the tail, and it stays paused on
+    /// the newest row too (so its full text stays shown); only `f` follows again.
     pub fn scroll(&mut self, delta: isize) {
         let last = self.shown.len().saturating_sub(1);
         let next = (self.sel as isize + delta).clamp(0, last as isize) as usize;
-        self.follow = delta > 0 && next == last;
+        self.follow = false;
         self.sel = next;
     }
 
@@ -188,13 +243,16 @@ mod tests {
 
     fn log() -> EventLog {
         let mut l = EventLog::new();
-        l.push(vec![
-            rec(0, "info", None, "boot"),
-            rec(1, "alarm", Some("east-1"), "crash"),
-            rec(2, "info", Some("east-1"), "switch"),
-            rec(3, "warning", Some("east-2"), "maintenance"),
-            rec(4, "info", Some("east-2"), "done"),
-        ]);
+        l.push(
+            vec![
+                rec(0, "info", None, "boot"),
+                rec(1, "alarm", Some("east-1"), "crash"),
+                rec(2, "info", Some("east-1"), "switch"),
+                rec(3, "warning", Some("east-2"), "maintenance"),
+                rec(4, "info", Some("east-2"), "done"),
+            ],
+            0,
+        );
         l
     }
 
@@ -204,10 +262,39 @@ mod tests {
         assert_eq!(l.sel, 4);
         l.scroll(-2);
         assert!(!l.follow);
-        l.push(vec![rec(5, "info", None, "new")]);
+        l.push(vec![rec(5, "info", None, "new")], 0);
         assert_eq!(l.sel, 2);
         l.scroll(10);
+        assert_eq!(l.sel, 5);
+        assert!(!l.follow, "the newest row stays selected, paused");
+        l.set_follow(true);
         assert!(l.follow);
+    }
+
+    #[test]
+    fn the_log_is_bounded_and_keeps_the_selection() {
+        let mut l = EventLog::new();
+        l.cap = 100;
+        l.push((0..100).map(|i| rec(i, "info", None, "x")).collect(), 0);
+        l.scroll(-10);
+        let selected = l.selected().unwrap().seq;
+        l.push((100..120).map(|i| rec(i, "info", None, "x")).collect(), 0);
+        assert_eq!(l.all.len(), 100);
+        assert_eq!(l.dropped, 20);
+        assert_eq!(l.received, 120);
+        assert_eq!(l.all[0].seq, 20);
+        assert_eq!(l.selected().unwrap().seq, selected);
+        assert!(l.shown.iter().all(|i| *i < l.all.len()));
+        assert_eq!(l.wall.len(), l.all.len());
+    }
+
+    #[test]
+    fn the_filter_is_bounded() {
+        let mut l = log();
+        for _ in 0..10 * FILTER_MAX {
+            l.type_char('界');
+        }
+        assert_eq!(l.filter.chars().count(), FILTER_MAX);
     }
 
     #[test]
@@ -233,5 +320,38 @@ mod tests {
         assert!(!l.jump_incident(true));
         assert!(l.jump_incident(false));
         assert_eq!(l.sel, 1);
+    }
+}
+
+/// `2024-05-01T12:00:00.000Z`: a wall-clock time in ms since the Unix epoch, in UTC.
+pub fn rfc3339(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        (secs / 3600) % 24,
+        (secs / 60) % 60,
+        secs % 60,
+        ms % 1000
+    )
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn formats_wall_clock_times() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(super::rfc3339(1_714_564_800_123), "2024-05-01T12:00:00.123Z");
+        assert_eq!(super::rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 }

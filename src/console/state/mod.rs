@@ -6,16 +6,23 @@
 
 mod dialog;
 mod events;
+pub mod health;
 mod update;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub use dialog::{Confirm, FaultMenu, Modal, ScriptPick, SwitchoverDialog};
-pub use events::{EventLog, SEVERITIES, severity_rank};
+pub use events::{DEFAULT_CAP, EventLog, FILTER_MAX, SEVERITIES, rfc3339, severity_rank};
 pub use update::{Effect, Msg, key_msg, update};
 
-use super::source::{Accepted, Connection, DrillStatus, ReportView, Request, ScriptChoice, ScriptRunView, Source};
-use crate::wire::Snapshot;
+use super::source::{
+    Accepted, Connection, DrillStatus, ReportView, Request, RunId, ScriptChoice, ScriptRunView, Source,
+};
+use crate::wire::{EventRecord, Snapshot};
+
+/// How long after its controller started a pair may show `STARTING` at most: by then the
+/// controller has decided, or what the snapshot says is the truth.
+const STARTING_MAX_MS: u64 = 30_000;
 
 pub const VIEWS: [&str; 5] = ["Pairs", "Hosts", "Events", "Sites", "Drill"];
 pub const PAIRS: usize = 0;
@@ -52,7 +59,7 @@ pub struct Status {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Flight {
     Switchover { pair: String },
-    Script { run: u64 },
+    Script { run: RunId },
     Maintenance,
 }
 
@@ -77,17 +84,19 @@ pub enum Mark {
 }
 
 impl Mark {
-    pub fn of(p: &crate::wire::PairView) -> Mark {
+    /// The mark of a pair: its worst fact (a duplicate VIP is as down as no primary).
+    pub fn of(p: &crate::wire::PairView, starting: bool) -> Mark {
+        use health::Sev;
         if p.switchover.is_some() {
             Mark::Switching
         } else if p.maintenance {
             Mark::Maintenance
         } else {
-            match p.redundancy.as_str() {
-                "OK" => Mark::Ok,
-                "NO PRIMARY" | "SPLIT BRAIN" => Mark::Down,
-                "UNKNOWN" => Mark::Unknown,
-                _ => Mark::Degraded,
+            match health::worst(&health::pair_facts(p, starting)) {
+                Sev::Ok => Mark::Ok,
+                Sev::Unknown => Mark::Unknown,
+                Sev::Warning | Sev::Alarm => Mark::Degraded,
+                Sev::Critical => Mark::Down,
             }
         }
     }
@@ -111,6 +120,10 @@ pub struct State {
     pub connections: Vec<Connection>,
     /// Wall clock for the header (set by the runtime, fixed in tests).
     pub wall_clock: String,
+    /// The wall clock in ms since the Unix epoch (set by the runtime, fixed in tests).
+    pub wall_ms: u64,
+    /// Where `e` writes the exported event log.
+    pub export_dir: std::path::PathBuf,
     pub snapshot: Snapshot,
     pub drill: Option<DrillStatus>,
     pub report: Option<ReportView>,
@@ -131,13 +144,26 @@ pub struct State {
     pub inflight: Vec<InFlight>,
     /// The script run shown in the output pane, as far as it has gone.
     pub script_view: Option<ScriptRunView>,
+    /// The configuration shown by the describe view, kept live.
+    pub pair_config: Option<super::source::PairConfig>,
     /// Per pair: (time, state) at each change.
     pub history: HashMap<String, Vec<(u64, Mark)>>,
+    /// Pairs whose controller started and has not decided on them yet, with the time
+    /// it started.
+    pub starting: HashMap<String, u64>,
+    /// Per pair: the time of the last switchover known to this console (a restarted
+    /// controller forgets it; the console does not).
+    pub last_switchover: HashMap<String, u64>,
+    /// Every fact that is not healthy, worst first (recomputed when the data changes).
+    pub facts: Vec<health::Fact>,
     /// Set when the screen must be drawn again.
     pub dirty: bool,
     /// The source revision last read.
     revision: Option<u64>,
     pub quit: bool,
+    /// How far the open scrollable dialog can scroll, as its last drawing measured it (at
+    /// the terminal's width, after wrapping): the one value views hand back to the model.
+    pub scroll_max: std::cell::Cell<usize>,
 }
 
 impl State {
@@ -147,6 +173,8 @@ impl State {
             operator,
             connections: Vec::new(),
             wall_clock: String::new(),
+            wall_ms: 0,
+            export_dir: std::path::PathBuf::from("."),
             snapshot: Snapshot::default(),
             drill: None,
             report: None,
@@ -165,10 +193,15 @@ impl State {
             status: None,
             inflight: Vec::new(),
             script_view: None,
+            pair_config: None,
             history: HashMap::new(),
+            starting: HashMap::new(),
+            last_switchover: HashMap::new(),
+            facts: Vec::new(),
             dirty: true,
             revision: None,
             quit: false,
+            scroll_max: std::cell::Cell::new(0),
         }
     }
 
@@ -184,7 +217,7 @@ impl State {
     /// Reads what changed from the source. Returns whether anything did.
     pub fn sync(&mut self, src: &dyn Source) -> bool {
         let rev = src.revision();
-        let script_open = matches!(self.modal, Some(Modal::ScriptOutput { .. }));
+        let script_open = matches!(self.modal, Some(Modal::ScriptOutput { .. } | Modal::Describe { .. }));
         if self.revision == Some(rev) && !script_open {
             return false;
         }
@@ -204,6 +237,8 @@ impl State {
             {
                 self.log.clear();
                 self.history.clear();
+                self.last_switchover.clear();
+                self.starting.clear();
                 self.inflight.clear();
                 self.report = None;
             }
@@ -222,17 +257,19 @@ impl State {
                 self.rebuild_rows();
                 self.scripts = src.scripts();
             }
-            self.record_history();
             changed = true;
         }
         let n = src.event_count();
-        if n > self.log.all.len() {
-            let mut recs = Vec::with_capacity(n - self.log.all.len());
-            src.events_from(self.log.all.len(), &mut recs);
-            let from = self.log.all.len();
-            self.log.push(recs);
-            self.track_flights(from);
+        if n > self.log.received {
+            let mut recs = Vec::with_capacity(n - self.log.received);
+            src.events_from(self.log.received, &mut recs);
+            self.note_starts(&recs);
+            self.track_flights(&recs);
+            self.log.push(recs, self.wall_ms);
             changed = true;
+        }
+        if changed {
+            self.refresh_health();
         }
         let report = src.report();
         if report.is_some() && self.report.is_none() {
@@ -240,15 +277,68 @@ impl State {
             self.modal = Some(Modal::Report { scroll: 0 });
             changed = true;
         }
+        if let Some(Modal::Describe { pair, .. }) = &self.modal {
+            let v = src.pair_config(pair);
+            if v != self.pair_config {
+                self.pair_config = v;
+                changed = true;
+            }
+        }
         if let Some(Modal::ScriptOutput { run }) = &self.modal {
-            let v = src.script_run(*run);
+            let v = src.script_run(run);
             if v != self.script_view {
                 self.script_view = v;
                 changed = true;
             }
         }
+        if changed {
+            self.refresh_modal(src);
+        }
         self.dirty |= changed;
         changed
+    }
+
+    /// A dialog shows live state or closes: the switchover plan is asked for again (a
+    /// BLOCKED plan may have become possible, an allowed one blocked), the quit question
+    /// goes when nothing is in flight any more, a maintenance confirmation goes when the
+    /// pair is already where it would put it.
+    fn refresh_modal(&mut self, src: &dyn Source) {
+        let close = match &mut self.modal {
+            Some(Modal::Switchover(d)) if d.plan.is_some() => {
+                let plan = src.plan(&d.target, d.to.as_deref());
+                if d.plan.as_ref() != Some(&plan) {
+                    d.plan = Some(plan);
+                    if !d.can_confirm() && !d.needs_typing() {
+                        d.focus = 0;
+                    }
+                }
+                None
+            }
+            Some(Modal::Quit { .. }) if self.inflight.is_empty() => {
+                Some("nothing is in flight any more: q quits".to_string())
+            }
+            Some(Modal::Confirm(c)) => match &c.effect {
+                Effect::Request {
+                    req: Request::Maintenance { pair, on },
+                    ..
+                } => self
+                    .snapshot
+                    .pairs
+                    .iter()
+                    .find(|p| &p.id == pair)
+                    .filter(|p| p.maintenance == *on)
+                    .map(|p| format!("maintenance is already {} for {}", if *on { "on" } else { "off" }, p.id)),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(why) = close {
+            self.modal = None;
+            self.status = Some(Status {
+                level: Level::Info,
+                text: why,
+            });
+        }
     }
 
     fn rebuild_rows(&mut self) {
@@ -274,10 +364,74 @@ impl State {
         self.pair_sel = self.pair_sel.min(self.rows.len().saturating_sub(1));
     }
 
+    /// A controller that (re)started has not decided on its pairs yet: they are
+    /// `STARTING`, not `NO PRIMARY`, until it has.
+    fn note_starts(&mut self, recs: &[EventRecord]) {
+        for e in recs {
+            let Some(site) = e.source.strip_prefix("controller:") else {
+                continue;
+            };
+            if e.id == crate::engine::EventId::ControllerStarted.code() {
+                for p in self.snapshot.pairs.iter().filter(|p| p.site == site) {
+                    self.starting.insert(p.id.clone(), e.t_ms);
+                }
+            }
+        }
+        // A decision about a pair ends its start: it lost redundancy, has no primary, or
+        // a switchover was asked for.
+        for e in recs {
+            if let Some(pair) = e.subject.strip_prefix("pair:")
+                && [
+                    crate::engine::EventId::NoBrain,
+                    crate::engine::EventId::RedundancyLost,
+                    crate::engine::EventId::SwitchoverRequested,
+                    crate::engine::EventId::PairNormal,
+                ]
+                .iter()
+                .any(|id| id.code() == e.id)
+            {
+                self.starting.remove(pair);
+            }
+        }
+    }
+
+    /// Recomputes the facts, ends the start of pairs the controller has decided on, and
+    /// remembers switchover times.
+    fn refresh_health(&mut self) {
+        let now = self.snapshot.t_ms;
+        let snap = &self.snapshot;
+        self.starting.retain(|id, since| {
+            now.saturating_sub(*since) < STARTING_MAX_MS
+                && snap
+                    .pairs
+                    .iter()
+                    .find(|p| &p.id == id)
+                    .is_some_and(|p| matches!(p.redundancy.as_str(), "NO PRIMARY" | "NO BACKUP" | "DEGRADED" | ""))
+        });
+        for p in &snap.pairs {
+            if let Some(age) = p.last_switchover_age_ms {
+                self.last_switchover.insert(p.id.clone(), now.saturating_sub(age));
+            }
+        }
+        let starting: HashSet<String> = self.starting.keys().cloned().collect();
+        self.facts = health::deployment_facts(snap, &starting);
+        self.record_history();
+    }
+
+    /// The pairs still starting, as a set.
+    pub fn starting_set(&self) -> HashSet<String> {
+        self.starting.keys().cloned().collect()
+    }
+
+    /// The facts about one pair, worst first.
+    pub fn pair_facts(&self, p: &crate::wire::PairView) -> Vec<health::Fact> {
+        health::pair_facts(p, self.starting.contains_key(&p.id))
+    }
+
     fn record_history(&mut self) {
         let t = self.snapshot.t_ms;
         for p in &self.snapshot.pairs {
-            let m = Mark::of(p);
+            let m = Mark::of(p, self.starting.contains_key(&p.id));
             let h = self.history.entry(p.id.clone()).or_default();
             if h.last().is_none_or(|(_, last)| *last != m) {
                 h.push((t, m));
@@ -308,11 +462,24 @@ impl State {
     pub fn start_flight(&mut self, req: &Request, acc: &Accepted) {
         let flight = match req {
             Request::Switchover { target, .. } => Flight::Switchover { pair: target.clone() },
-            Request::RunScript { .. } => match acc.run {
-                Some(run) => Flight::Script { run },
+            Request::RunScript { .. } => match &acc.run {
+                Some(run) => Flight::Script { run: run.clone() },
                 None => return,
             },
             Request::Maintenance { .. } => Flight::Maintenance,
+            Request::ResetAntiFlap { .. } => {
+                // Done at once: nothing to wait for.
+                let corr = acc
+                    .correlation
+                    .as_deref()
+                    .map(|c| format!(" [{c}]"))
+                    .unwrap_or_default();
+                self.status = Some(Status {
+                    level: Level::Success,
+                    text: format!("{} done{corr}", req.describe()),
+                });
+                return;
+            }
         };
         self.inflight.push(InFlight {
             what: req.describe(),
@@ -326,10 +493,9 @@ impl State {
         });
     }
 
-    /// Finishes flights whose closing event arrived among the records from `from` on.
-    fn track_flights(&mut self, from: usize) {
-        for i in from..self.log.all.len() {
-            let e = &self.log.all[i];
+    /// Finishes flights whose closing event arrived among `recs`.
+    fn track_flights(&mut self, recs: &[EventRecord]) {
+        for e in recs {
             let Some(pos) = self
                 .inflight
                 .iter()

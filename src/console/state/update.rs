@@ -3,8 +3,8 @@
 //! blocks or talks to the source directly, which is what makes key scripts testable.
 
 use super::{
-    Confirm, DRILL, EVENTS, FaultMenu, HOSTS, Level, Modal, PAIRS, SITES, ScriptPick, State, Status, SwitchoverDialog,
-    VIEWS,
+    Confirm, DRILL, EVENTS, FILTER_MAX, FaultMenu, HOSTS, Level, Modal, PAIRS, SITES, ScriptPick, State, Status,
+    SwitchoverDialog, VIEWS,
 };
 use crate::console::keys::{self, Action, Key, Lookup, Scope, VIEW_SCOPES};
 use crate::console::source::{Accepted, Clock, DrillOp, Request};
@@ -24,16 +24,24 @@ pub enum Msg {
     Requested(Request, Result<Accepted, String>),
     DrillDone(Result<String, String>),
     FaultTargets(Vec<String>),
+    /// The file the events went to, and how many, or why not.
+    Exported(Result<(String, usize), String>),
     Resize,
 }
 
 /// What the runtime must do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
-    LoadPlan(String),
-    Request { req: Request, force: bool },
+    /// The plan of a switchover of a pair or group, to an instance or host if given.
+    LoadPlan(String, Option<String>),
+    Request {
+        req: Request,
+        force: bool,
+    },
     Drill(DrillOp),
     LoadFaultTargets(String),
+    /// Write the events shown (filters applied) to a JSON-lines file.
+    ExportEvents,
     Redraw,
     Quit,
 }
@@ -58,7 +66,10 @@ pub fn key_msg(state: &State, key: Key) -> Option<Msg> {
             }
         }
         match (m, key) {
-            (Modal::Help { .. } | Modal::Report { .. } | Modal::ScriptOutput { .. }, Key::Char('q' | '?')) => {
+            (
+                Modal::Help { .. } | Modal::Report { .. } | Modal::ScriptOutput { .. } | Modal::Describe { .. },
+                Key::Char('q' | '?'),
+            ) => {
                 return Some(Msg::Key(Action::Back));
             }
             (Modal::Quit { .. }, Key::Char('q' | 'y')) => return Some(Msg::Key(Action::Quit)),
@@ -100,9 +111,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Type(c) => {
             if state.log.editing {
-                state.log.filter.push(c);
-                state.log.refilter();
-            } else if let Some(Modal::Switchover(d)) = &mut state.modal {
+                if !state.log.type_char(c) {
+                    status(
+                        state,
+                        Level::Error,
+                        format!("the filter takes at most {FILTER_MAX} characters"),
+                    );
+                }
+            } else if let Some(Modal::Switchover(d)) = &mut state.modal
+                && d.typed.chars().count() < FILTER_MAX
+            {
                 d.typed.push(c);
             }
             vec![]
@@ -159,6 +177,24 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             vec![]
         }
+        Msg::Exported(r) => {
+            match r {
+                Ok((path, n)) => {
+                    let filtered = if state.log.shown.len() < state.log.all.len() {
+                        " (as filtered)"
+                    } else {
+                        ""
+                    };
+                    status(
+                        state,
+                        Level::Success,
+                        format!("exported {n} events{filtered} to {path}"),
+                    )
+                }
+                Err(e) => status(state, Level::Error, format!("export failed: {e}")),
+            }
+            vec![]
+        }
         Msg::Resize => vec![Effect::Redraw],
     }
 }
@@ -177,6 +213,17 @@ fn move_sel(sel: &mut usize, len: usize, a: Action, page: usize) {
 }
 
 const PAGE: usize = 10;
+
+/// Scrolls a dialog's text. `max` is how far it could scroll when last drawn; the end
+/// is kept as "the end" (the view clamps it), so it holds even before the next drawing.
+fn scroll_by(scroll: &mut usize, max: usize, a: Action) {
+    if a == Action::Bottom {
+        *scroll = usize::MAX;
+        return;
+    }
+    *scroll = (*scroll).min(max);
+    move_sel(scroll, max + 1, a, PAGE);
+}
 
 fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
     match a {
@@ -209,7 +256,9 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
                     Action::PageUp => state.log.scroll(-(PAGE as isize)),
                     Action::PageDown => state.log.scroll(PAGE as isize),
                     Action::Top => state.log.scroll(-(state.log.shown.len() as isize)),
-                    _ => state.log.set_follow(true),
+                    // The newest row, paused (its full text shows); `f` follows again.
+                    _ if !state.log.follow => state.log.scroll(state.log.shown.len() as isize),
+                    _ => {}
                 },
                 SITES => move_sel(&mut state.site_scroll, 200, a, PAGE),
                 DRILL => move_sel(
@@ -236,9 +285,26 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
             } else {
                 state.selected_target()
             };
+            // A pair without a primary: the operator chooses which instance to promote.
+            let no_primary = target
+                .as_ref()
+                .and_then(|t| state.snapshot.pairs.iter().find(|p| &p.id == t))
+                .filter(|p| p.redundancy == "NO PRIMARY");
+            if let Some(p) = no_primary {
+                let choices = [&p.primary, &p.backup]
+                    .iter()
+                    .map(|i| (format!("{}@{}", i.app, i.host), format!("{} / {}", i.status, i.mode)))
+                    .collect();
+                state.modal = Some(Modal::Promote {
+                    pair: p.id.clone(),
+                    choices,
+                    sel: 0,
+                });
+                return vec![];
+            }
             if let Some(t) = target {
                 state.modal = Some(Modal::Switchover(SwitchoverDialog::new(t.clone())));
-                return vec![Effect::LoadPlan(t)];
+                return vec![Effect::LoadPlan(t, None)];
             }
         }
         Action::Maintenance => {
@@ -263,7 +329,10 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
                         ]
                     },
                     button: format!("Maintenance {}", if on { "on" } else { "off" }),
-                    request: Request::Maintenance { pair: p.id.clone(), on },
+                    effect: Effect::Request {
+                        req: Request::Maintenance { pair: p.id.clone(), on },
+                        force: false,
+                    },
                     focus: 0,
                 }));
             }
@@ -341,7 +410,40 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
                 status(state, Level::Info, "no report yet: play a scenario to its end (p)");
             }
         }
+        Action::Describe => {
+            let pair = match &state.detail {
+                Some(d) => Some(d.clone()),
+                None => state.selected_pair().map(|p| p.id.clone()),
+            };
+            if let Some(pair) = pair {
+                state.pair_config = None;
+                state.modal = Some(Modal::Describe { pair, scroll: 0 });
+            }
+        }
+        Action::ResetAntiFlap => {
+            let pair = match &state.detail {
+                Some(d) => Some(d.clone()),
+                None => state.selected_pair().map(|p| p.id.clone()),
+            };
+            if let Some(pair) = pair {
+                state.modal = Some(Modal::Confirm(Confirm {
+                    title: format!("Reset the anti-flap counter of {pair}"),
+                    lines: vec![
+                        format!("The switchovers of {pair} inside the anti-flap window are forgotten:"),
+                        "automatic switchovers are no longer held back.".into(),
+                        "The reset is logged with your name (HC-1900).".into(),
+                    ],
+                    button: "Reset counter".into(),
+                    effect: Effect::Request {
+                        req: Request::ResetAntiFlap { pair },
+                        force: false,
+                    },
+                    focus: 0,
+                }));
+            }
+        }
         Action::Redraw => return vec![Effect::Redraw],
+        Action::Export => return vec![Effect::ExportEvents],
         _ => {}
     }
     vec![]
@@ -356,10 +458,27 @@ fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
     let mut keep = !close;
     match modal {
         Modal::Help { scroll } | Modal::Report { scroll } => {
-            move_sel(scroll, 500, a, PAGE);
+            scroll_by(scroll, state.scroll_max.get(), a);
             keep &= a != Action::Open;
         }
         Modal::ScriptOutput { .. } => keep &= a != Action::Open,
+        Modal::Describe { scroll, .. } => {
+            scroll_by(scroll, state.scroll_max.get(), a);
+            keep &= a != Action::Open;
+        }
+        Modal::Promote { pair, choices, sel } => match a {
+            Action::Open => {
+                let target = pair.clone();
+                let to = choices
+                    .get(*sel)
+                    .map(|c| c.0.split('@').next().unwrap_or_default().to_string());
+                let mut d = SwitchoverDialog::new(target.clone());
+                d.to = to.clone();
+                state.modal = Some(Modal::Switchover(d));
+                return vec![Effect::LoadPlan(target, to)];
+            }
+            _ => move_sel(sel, choices.len(), a, PAGE),
+        },
         Modal::Quit { focus } => match a {
             Action::Left | Action::Right => *focus = 1 - *focus,
             Action::Quit => {
@@ -375,8 +494,9 @@ fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
         },
         Modal::Switchover(d) => match a {
             Action::Left | Action::Right => d.focus = 1 - d.focus,
-            Action::Up => d.scroll = d.scroll.saturating_sub(1),
-            Action::Down => d.scroll += 1,
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
+                scroll_by(&mut d.scroll, state.scroll_max.get(), a)
+            }
             Action::Open if d.focus == 0 => keep = false,
             Action::Open => {
                 if d.can_confirm() {
@@ -384,7 +504,7 @@ fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
                     effects.push(Effect::Request {
                         req: Request::Switchover {
                             target: d.target.clone(),
-                            to: None,
+                            to: d.to.clone(),
                         },
                         force,
                     });
@@ -403,10 +523,10 @@ fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
         Modal::Confirm(c) => match a {
             Action::Left | Action::Right => c.focus = 1 - c.focus,
             Action::Open if c.focus == 1 => {
-                effects.push(Effect::Request {
-                    req: c.request.clone(),
-                    force: false,
-                });
+                if matches!(c.effect, Effect::Drill(DrillOp::Play(_))) {
+                    state.view = DRILL;
+                }
+                effects.push(c.effect.clone());
                 keep = false;
             }
             Action::Open => keep = false,
@@ -474,6 +594,7 @@ fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
                 .as_ref()
                 .map_or(vec![], |d| d.faults.iter().map(|f| f.0).collect());
             match a {
+                Action::Open if faults.is_empty() => keep = false,
                 Action::Open => {
                     effects.push(Effect::Drill(match faults.get(*sel) {
                         Some(id) => DrillOp::Heal(*id),
@@ -486,14 +607,37 @@ fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
         }
         Modal::Scenario { sel } => match a {
             Action::Open => {
+                // Restarting the drill starts a new event log: ask first, and say what goes.
                 let name = if *sel == 0 {
                     None
                 } else {
                     state.scenarios.get(*sel - 1).map(|s| s.0.clone())
                 };
-                effects.push(Effect::Drill(DrillOp::Play(name)));
-                state.view = DRILL;
-                keep = false;
+                let ops = state
+                    .log
+                    .all
+                    .iter()
+                    .filter(|e| e.id == crate::engine::EventId::OperatorCommand.code())
+                    .count();
+                let what = name
+                    .clone()
+                    .map_or("free play".to_string(), |n| format!("scenario {n}"));
+                state.modal = Some(Modal::Confirm(Confirm {
+                    title: format!("Restart the drill with {what}?"),
+                    lines: vec![
+                        "The drill restarts from T+0 and the event log starts empty:".into(),
+                        format!(
+                            "its {} events go, the {ops} operator audit line{} (HC-1900) included.",
+                            state.log.all.len(),
+                            if ops == 1 { "" } else { "s" }
+                        ),
+                        "To keep them, Cancel and export the log first (e in Events).".into(),
+                    ],
+                    button: format!("Play {what}"),
+                    effect: Effect::Drill(DrillOp::Play(name)),
+                    focus: 0,
+                }));
+                return effects;
             }
             _ => move_sel(sel, state.scenarios.len() + 1, a, PAGE),
         },

@@ -10,6 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use super::{fit, row, span};
 use crate::console::keys::{self, Scope, VIEW_SCOPES};
+use crate::console::state::health::{self, Sev};
 use crate::console::state::{Level, State, VIEWS};
 use crate::console::theme::{Role, Theme};
 use crate::engine::Time;
@@ -102,21 +103,23 @@ pub fn tabs(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spans.push(span(format!("[detail {p}]"), theme, Role::TabActive));
         spans.push(Span::raw(" "));
     }
-    let bad: Vec<&str> = state
-        .snapshot
-        .pairs
-        .iter()
-        .filter(|p| p.redundancy != "OK")
-        .map(|p| p.id.as_str())
-        .collect();
-    if bad.is_empty() {
-        spans.push(span(
-            format!("{} pairs OK", state.snapshot.pairs.len()),
-            theme,
-            Role::Ok,
-        ));
+    // The worst fact anywhere, with the count per severity: seen from every view.
+    let (w, _) = health::summary(&state.facts);
+    if w == health::Sev::Ok {
+        spans.push(span("all OK", theme, Role::Ok));
     } else {
-        spans.push(span(format!("[!] {} not redundant", bad.len()), theme, Role::Alarm));
+        let mut counts = Vec::new();
+        for s in [Sev::Critical, Sev::Alarm, Sev::Warning, Sev::Unknown] {
+            let n = state.facts.iter().filter(|f| f.sev == s).count();
+            if n > 0 {
+                counts.push(format!("{n} {}", s.word()));
+            }
+        }
+        spans.push(span(
+            format!("{} {}", w.mark(), counts.join(", ")),
+            theme,
+            super::sev_role(w),
+        ));
     }
     if let Some(d) = &state.drill
         && !d.faults.is_empty()
@@ -152,10 +155,22 @@ pub fn status(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Role::Warn,
         ))
     } else if state.log.editing {
+        let w = (area.width as usize).saturating_sub(8 + 1 + 48);
         Line::from(vec![
             span("filter /", theme, Role::Key),
-            span(format!("{}_", state.log.filter), theme, Role::Input),
-            span("  Enter keep · Esc clear", theme, Role::Dim),
+            span(format!("{}_", super::tail(&state.log.filter, w)), theme, Role::Input),
+            span(
+                if state.log.filter.chars().count() >= crate::console::state::FILTER_MAX {
+                    format!(
+                        "  at most {} characters · Enter keep · Esc clear",
+                        crate::console::state::FILTER_MAX
+                    )
+                } else {
+                    "  Enter keep · Esc clear".to_string()
+                },
+                theme,
+                Role::Dim,
+            ),
         ])
     } else if let Some(s) = &state.status {
         let (mark, role) = match s.level {
@@ -179,10 +194,33 @@ pub fn keybar(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         VIEW_SCOPES[state.view.min(VIEW_SCOPES.len() - 1)]
     };
+    // In the table's order (the view's own keys first) as far as they fit, whole; `?`
+    // always shows last, and says so when it holds keys the bar had no room for.
+    let w = area.width as usize;
+    let all = keys::bar(scope, state.read_only, state.is_drill());
+    let help = all.iter().find(|b| b.action == keys::Action::Help).copied();
+    let item = |shown: &str, label: &str| shown.chars().count() + label.chars().count() + 3;
+    let reserve = help.map_or(0, |_| item("?", "more keys"));
     let mut spans = Vec::new();
-    for b in keys::bar(scope, state.read_only, state.is_drill()) {
+    let mut used = 0;
+    let mut cut = false;
+    for b in all.iter().filter(|b| b.action != keys::Action::Help) {
+        let n = item(b.shown, b.label);
+        if cut || used + n + reserve > w {
+            cut = true;
+            continue;
+        }
+        used += n;
         spans.push(span(b.shown, theme, Role::Key));
         spans.push(span(format!(" {}  ", b.label), theme, Role::KeyBar));
+    }
+    if let Some(h) = help {
+        spans.push(span(h.shown, theme, Role::Key));
+        spans.push(span(
+            format!(" {}", if cut { "more keys" } else { h.label }),
+            theme,
+            Role::KeyBar,
+        ));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -8,7 +8,8 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Sparkline};
 
-use super::{age, fit, redundancy, row, severity, span};
+use super::{age, ago, fit, row, sev_role, severity, span};
+use crate::console::state::health;
 use crate::console::state::{Mark, State};
 use crate::console::theme::{Role, Theme};
 use crate::engine::Time;
@@ -41,7 +42,9 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
         return;
     };
     let w = area.width as usize;
-    let (red, rr) = redundancy(&p.redundancy);
+    let now = state.now_ms();
+    let facts = state.pair_facts(p);
+    let (red, rr) = (health::label(&facts), sev_role(health::worst(&facts)));
     let mut top = vec![
         Line::from(vec![
             span(format!("Pair {} ", p.id), theme, Role::Title),
@@ -107,8 +110,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
         format!(
             "  switchover {} · last switchover {} · incident {}",
             p.switchover.as_deref().unwrap_or("none running"),
-            p.last_switchover_age_ms
-                .map_or("never".into(), |a| format!("{} ago", age(a))),
+            match state.last_switchover.get(&p.id) {
+                Some(t) => ago(now.saturating_sub(*t)),
+                None if p.redundancy == "UNKNOWN" => "unknown".into(),
+                None => "never".into(),
+            },
             p.incident.as_deref().unwrap_or("none")
         ),
         theme,
@@ -126,7 +132,6 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
 
     // Timeline: the last `span_ms`, one slot per column.
     let slots = w.saturating_sub(12).max(1);
-    let now = state.now_ms();
     let span_ms = 600_000u64.min(now.max(1));
     let slot_ms = (span_ms / slots as u64).max(1);
     let start = now.saturating_sub(slot_ms * slots as u64);

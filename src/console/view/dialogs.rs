@@ -54,12 +54,31 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, m: &Modal) 
     match m {
         Modal::Quit { focus } => {
             let inner = dialog_box(f, area, 60, 8, "Quit?", theme);
-            let mut out: Vec<Line> = vec![Line::from(span("An action is still in flight:", theme, Role::Warn))];
+            let n = state.inflight.len();
+            let mut out: Vec<Line> = vec![Line::from(span(
+                if n == 1 {
+                    "An action is still in flight:".to_string()
+                } else {
+                    format!("{n} actions are still in flight:")
+                },
+                theme,
+                Role::Warn,
+            ))];
             for fl in &state.inflight {
-                out.push(Line::from(span(format!("  {}", fl.what), theme, Role::Text)));
+                let took = age(state.now_ms().saturating_sub(fl.started_ms));
+                out.push(Line::from(span(
+                    format!("  {} (for {took})", fl.what),
+                    theme,
+                    Role::Text,
+                )));
             }
+            // In a drill the deployment lives in this process: quitting ends it.
             out.push(Line::from(span(
-                "Quitting does not stop it; its result will land in the event log.",
+                if state.is_drill() {
+                    "Quitting ends the drill, and the action with it."
+                } else {
+                    "Quitting does not stop it; its result will land in the controller's event log."
+                },
                 theme,
                 Role::Dim,
             )));
@@ -120,8 +139,8 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, m: &Modal) 
         }
         Modal::ScriptOutput { run } => {
             let v = state.script_view.as_ref();
-            let title = v.map_or(format!("Script run {run}"), |v| {
-                format!("Script {} on {} (run {run})", v.script, v.host)
+            let title = v.map_or(format!("Script, {run}"), |v| {
+                format!("Script {} on {} ({run})", v.script, v.host)
             });
             let inner = dialog_box(f, area, 100, 20, &title, theme);
             let inner = with_hint(f, inner, "Esc closes (the script keeps running)", theme);
@@ -201,7 +220,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, m: &Modal) 
                         .collect()
                 })
                 .unwrap_or_default();
-            items.push(("heal all".into(), format!("{} fault(s)", items.len())));
+            match items.len() {
+                0 => items.push(("nothing to heal".into(), "no fault is in effect".into())),
+                1 => items.push(("heal all".into(), "the one fault above".into())),
+                n => items.push(("heal all".into(), format!("all {n} faults above"))),
+            }
             list(f, inner, items, *sel, theme);
         }
         Modal::Scenario { sel } => {
@@ -219,6 +242,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, m: &Modal) 
             items.extend(state.scenarios.iter().cloned());
             list(f, inner, items, *sel, theme);
         }
-        Modal::Help { .. } | Modal::Switchover(_) | Modal::Report { .. } => {}
+        Modal::Promote { pair, choices, sel } => {
+            let inner = dialog_box(f, area, 80, 8, &format!("{pair} has no primary: promote which?"), theme);
+            let inner = with_hint(f, inner, "↑↓ pick · Enter shows the plan · Esc cancel", theme);
+            list(f, inner, choices.clone(), *sel, theme);
+        }
+        Modal::Help { .. } | Modal::Switchover(_) | Modal::Report { .. } | Modal::Describe { .. } => {}
     }
 }

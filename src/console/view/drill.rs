@@ -8,8 +8,28 @@ use ratatui::text::Line;
 use ratatui::widgets::{Gauge, Paragraph};
 
 use super::{age, chrome, marker, row, select, span};
+use crate::console::keys::{Action, BINDINGS, visible};
 use crate::console::state::State;
 use crate::console::theme::{Role, Theme};
+
+/// `   Space pause · t speed`: the keys of these actions that exist here (read-only
+/// hides the dangerous ones), from the key table.
+fn hints(state: &State, actions: &[Action]) -> String {
+    let shown: Vec<String> = actions
+        .iter()
+        .filter_map(|a| {
+            BINDINGS
+                .iter()
+                .find(|b| b.action == *a && visible(b, state.read_only, state.is_drill()))
+        })
+        .map(|b| format!("{} {}", b.shown, b.label))
+        .collect();
+    if shown.is_empty() {
+        String::new()
+    } else {
+        format!("   {}", shown.join(" · "))
+    }
+}
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(d) = &state.drill else {
@@ -23,7 +43,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme,
             if d.paused { Role::Warn } else { Role::Ok },
         ),
-        span("   Space pause/resume · t speed 1x/10x/60x", theme, Role::Dim),
+        span(hints(state, &[Action::Pause, Action::Speed]), theme, Role::Dim),
     ])];
     match &d.scenario {
         Some((name, desc, _)) => {
@@ -35,7 +55,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         None => top.push(Line::from(vec![
             span("Scenario  ", theme, Role::Title),
-            span("free play (p plays a named scenario)", theme, Role::Dim),
+            span(
+                format!("free play{}", hints(state, &[Action::PlayScenario])),
+                theme,
+                Role::Dim,
+            ),
         ])),
     }
     let n = top.len() as u16;
@@ -80,7 +104,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     out.push(Line::raw(""));
     out.push(Line::from(span(
-        format!("Faults in effect ({})   i inject · H heal", d.faults.len()),
+        format!(
+            "Faults in effect ({}){}",
+            d.faults.len(),
+            hints(state, &[Action::InjectFault, Action::Heal])
+        ),
         theme,
         Role::Title,
     )));

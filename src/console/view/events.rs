@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::{fit, select, severity, span, window};
+use super::{fit, hms, select, severity, span, tail, window};
 use crate::console::state::{SEVERITIES, State};
 use crate::console::theme::{Role, Theme};
 use crate::engine::Time;
@@ -15,19 +15,23 @@ use crate::engine::Time;
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let log = &state.log;
     let w = area.width as usize;
+    // The count first, then the filters: a long filter is cut from the left so what is
+    // being typed (and the cursor) stays on screen.
     let mut bar = vec![if log.follow {
         span("[FOLLOW ▼] ", theme, Role::Ok)
     } else {
         span("[PAUSED ‖] ", theme, Role::Warn)
     }];
-    if !log.filter.is_empty() || log.editing {
-        bar.push(span("filter /", theme, Role::Key));
-        bar.push(span(
-            format!("{}{} ", log.filter, if log.editing { "_" } else { "" }),
-            theme,
-            Role::Input,
-        ));
-    }
+    let dropped = if log.dropped > 0 {
+        format!(" ({} oldest dropped)", log.dropped)
+    } else {
+        String::new()
+    };
+    bar.push(span(
+        format!("{} of {} events{dropped} ", log.shown.len(), log.all.len()),
+        theme,
+        Role::Dim,
+    ));
     if log.min_severity > 0 {
         bar.push(span(
             format!("severity ≥ {} ", SEVERITIES[log.min_severity]),
@@ -38,18 +42,30 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if let Some(c) = &log.correlation {
         bar.push(span(format!("incident {c} "), theme, Role::Warn));
     }
-    bar.push(span(
-        format!("{} of {} events", log.shown.len(), log.all.len()),
-        theme,
-        Role::Dim,
-    ));
+    if !log.filter.is_empty() || log.editing {
+        let used: usize = bar.iter().map(|s| s.width()).sum::<usize>() + 8 + usize::from(log.editing);
+        bar.push(span("filter /", theme, Role::Key));
+        bar.push(span(
+            format!(
+                "{}{}",
+                tail(&log.filter, w.saturating_sub(used)),
+                if log.editing { "_" } else { "" }
+            ),
+            theme,
+            Role::Input,
+        ));
+    }
     let src_w = if w >= 110 { 28 } else { 0 };
     let corr_w = if w >= 96 { 10 } else { 0 };
-    let mut head = vec![
-        span(fit("  TIME", 13), theme, Role::Title),
+    let wall_w = if w >= 120 { 9 } else { 0 };
+    let mut head = vec![span(fit("  TIME", 13), theme, Role::Title)];
+    if wall_w > 0 {
+        head.push(span(fit("WALL UTC", wall_w), theme, Role::Title));
+    }
+    head.extend([
         span(fit("SEV", 5), theme, Role::Title),
         span(fit("ID", 9), theme, Role::Title),
-    ];
+    ]);
     if src_w > 0 {
         head.push(span(fit("SOURCE", src_w), theme, Role::Title));
     }
@@ -66,21 +82,25 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         window(log.sel, log.shown.len(), h)
     };
-    let msg_w = w.saturating_sub(13 + 5 + 9 + src_w + corr_w);
+    let msg_w = w.saturating_sub(13 + wall_w + 5 + 9 + src_w + corr_w);
     for (pos, &i) in log.shown.iter().enumerate().skip(first).take(h) {
         let e = &log.all[i];
         let selected = pos == log.sel && !log.follow;
         let (tag, role) = severity(&e.severity);
         let t = Time(e.t_ms).to_string();
-        let mut spans = vec![
-            span(
-                format!("{}{}", if selected { "▶" } else { " " }, fit(&t, 12)),
+        let mut spans = vec![span(
+            format!("{}{}", if selected { "▶" } else { " " }, fit(&t, 12)),
+            theme,
+            Role::Dim,
+        )];
+        if wall_w > 0 {
+            spans.push(span(
+                fit(&hms(log.wall.get(i).copied().unwrap_or(0)), wall_w),
                 theme,
                 Role::Dim,
-            ),
-            span(fit(tag, 5), theme, role),
-            span(fit(&e.id, 9), theme, Role::Key),
-        ];
+            ));
+        }
+        spans.extend([span(fit(tag, 5), theme, role), span(fit(&e.id, 9), theme, Role::Key)]);
         if src_w > 0 {
             spans.push(span(fit(&e.source, src_w), theme, Role::Text));
         }
@@ -110,6 +130,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         )));
     }
     if let Some(e) = detail {
+        let wall = log
+            .selected_index()
+            .and_then(|i| log.wall.get(i))
+            .map(|ms| format!(" · received {} UTC", hms(*ms)))
+            .unwrap_or_default();
         while out.len() < h + 2 {
             out.push(Line::raw(""));
         }
@@ -117,7 +142,8 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             span(format!("▶ {} {} ", e.id, e.severity), theme, Role::Key),
             span(
                 format!(
-                    "from {} about {}{}",
+                    "{} from {} about {}{}{wall}",
+                    Time(e.t_ms),
                     e.source,
                     e.subject,
                     e.correlation

@@ -12,7 +12,7 @@ use crate::console::state::State;
 use crate::console::theme::{Role, Theme};
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: usize) {
-    let inner = dialog_box(f, area, 90, 44, "Help: keys (↑↓ scroll, Esc closes)", theme);
+    let inner = dialog_box(f, area, 90, 44, "Help: keys (↑↓ PgUp PgDn G scroll, Esc closes)", theme);
     let mut out: Vec<Line> = Vec::new();
     if state.read_only {
         out.push(Line::from(span(
@@ -49,5 +49,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: usi
             ]));
         }
     }
-    lines(f, inner, out, scroll, theme.get(Role::Dialog));
+    state
+        .scroll_max
+        .set(lines(f, inner, out, scroll, theme.get(Role::Dialog)));
 }

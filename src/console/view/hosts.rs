@@ -6,26 +6,36 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::{age, fit, marker, select, span, window};
+use super::{age, fit, marker, select, sev_role, span, window};
 use crate::console::state::State;
+use crate::console::state::health;
 use crate::console::theme::{Role, Theme};
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let w = area.width as usize;
     let hosts = &state.snapshot.hosts;
-    let lost = hosts.iter().filter(|h| h.agent != "connected").count();
-    let mut out = vec![if lost == 0 {
+    // What is wrong with hosts (agents, NICs), worst first, or that nothing is.
+    let facts: Vec<_> = state
+        .facts
+        .iter()
+        .filter(|f| f.subject.starts_with("host "))
+        .cloned()
+        .collect();
+    let mut out = vec![if facts.is_empty() {
         Line::from(span(
-            format!("{} hosts: every agent connected", hosts.len()),
+            format!("{} hosts: every agent connected, every NIC up", hosts.len()),
             theme,
             Role::Ok,
         ))
     } else {
-        Line::from(span(
-            format!("[!] {lost} of {} agents LOST", hosts.len()),
-            theme,
-            Role::Alarm,
-        ))
+        let (w, text) = health::summary(&facts);
+        let lost = hosts.iter().any(|h| h.agent != "connected");
+        let note = if lost {
+            " (a lost agent's applications, NICs and VIPs are not known)"
+        } else {
+            ""
+        };
+        Line::from(span(format!("{text}{note}"), theme, sev_role(w)))
     }];
     // Each host takes 1 + its apps lines; keep the selected host on screen.
     let mut starts = Vec::with_capacity(hosts.len());
@@ -60,14 +70,17 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Role::Alarm,
             )
         };
+        let connected = host.agent == "connected";
         let mut spans = vec![
             marker(selected, theme),
             span(fit(&host.id, 11), theme, Role::Title),
             span(fit(&host.site, 6), theme, Role::Dim),
-            span(fit(&agent, 24), theme, role),
+            span(format!("{} ", fit(&agent, 27)), theme, role),
         ];
         for nic in &host.nics {
+            // Without its agent nothing is known of a host's NICs: `?`, not the last state.
             let (t, r) = match nic.state.as_str() {
+                _ if !connected => (format!("{} ? ", nic.name), Role::Warn),
                 "up" => (format!("{} up ", nic.name), Role::Ok),
                 "down" => (format!("[!] {} DOWN ", nic.name), Role::Alarm),
                 _ => (format!("{} ? ", nic.name), Role::Warn),
@@ -86,9 +99,13 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     "unknown" => ("? unknown".to_string(), Role::Warn),
                     other => (format!("[!] {}", other.to_uppercase()), Role::Alarm),
                 };
-                let mode = match a.mode.as_str() {
-                    "primary" => "PRIMARY",
-                    "backup" => "backup",
+                // The mode of an unreachable application is only its last known one.
+                let mode = match (a.status.as_str(), a.mode.as_str()) {
+                    ("unknown", "primary") => "was primary?",
+                    ("unknown", "backup") => "was backup?",
+                    ("unknown", _) => "?",
+                    (_, "primary") => "PRIMARY",
+                    (_, "backup") => "backup",
                     _ => "-",
                 };
                 out.push(Line::from(vec![
@@ -96,11 +113,15 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     span(fit(&a.kind, 17), theme, Role::Dim),
                     span(fit(&st, 14), theme, r),
                     span(
-                        fit(mode, 9),
+                        fit(mode, 13),
                         theme,
-                        if mode == "PRIMARY" { Role::Title } else { Role::Text },
+                        match mode {
+                            "PRIMARY" => Role::Title,
+                            "backup" | "-" => Role::Text,
+                            _ => Role::Dim,
+                        },
                     ),
-                    span(fit(&a.detail, w.saturating_sub(58)), theme, Role::Dim),
+                    span(fit(&a.detail, w.saturating_sub(62)), theme, Role::Dim),
                 ]));
             }
             line += 1;

@@ -4,6 +4,7 @@
 //! Every width is computed with saturating arithmetic, so any size from 1x1 up draws.
 
 mod chrome;
+mod describe;
 mod detail;
 mod dialogs;
 mod drill;
@@ -19,8 +20,9 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use super::state::health::Sev;
 use super::state::{DRILL, EVENTS, HOSTS, Modal, PAIRS, SITES, State};
 use super::theme::{Role, Theme};
 
@@ -68,6 +70,7 @@ pub fn draw(f: &mut Frame, state: &State, theme: &Theme) {
             Modal::Help { scroll } => help::draw(f, area, state, theme, *scroll),
             Modal::Switchover(d) => switchover::draw(f, area, state, theme, d),
             Modal::Report { scroll } => report::draw(f, area, state, theme, *scroll),
+            Modal::Describe { pair, scroll } => describe::draw(f, area, state, theme, pair, *scroll),
             other => dialogs::draw(f, area, state, theme, other),
         }
     }
@@ -125,12 +128,95 @@ pub(crate) fn dialog_box(f: &mut Frame, area: Rect, w: u16, h: u16, title: &str,
     inner
 }
 
-/// Draws `lines` wrapped, scrolled so that line `scroll` is first (clamped to the content).
-pub(crate) fn lines(f: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: usize, style: Style) {
+/// Display columns of one character.
+fn char_width(c: char) -> usize {
+    let mut b = [0u8; 4];
+    Span::raw(&*c.encode_utf8(&mut b)).width()
+}
+
+/// Display columns of a string.
+pub(crate) fn width(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+/// The end of `s` that fits in `w` columns, with `…` in front when cut (a long filter
+/// shows what is being typed).
+pub(crate) fn tail(s: &str, w: usize) -> String {
+    if width(s) <= w {
+        return s.to_string();
+    }
+    let mut used = 1;
+    let mut out: Vec<char> = Vec::new();
+    for c in s.chars().rev() {
+        let cw = char_width(c);
+        if used + cw > w {
+            break;
+        }
+        used += cw;
+        out.push(c);
+    }
+    std::iter::once('…').chain(out.into_iter().rev()).collect()
+}
+
+/// Lines wrapped to `w` columns (at a space when there is one on the line, otherwise
+/// anywhere), keeping each piece's style. Scrolling counts these lines, not the unwrapped
+/// ones, so the end of a long text can always be reached.
+pub(crate) fn wrap(lines: Vec<Line<'static>>, w: usize) -> Vec<Line<'static>> {
+    let w = w.max(1);
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        if line.width() <= w {
+            out.push(line);
+            continue;
+        }
+        // Characters with their style, then cut into rows.
+        let chars: Vec<(char, Style)> = line
+            .spans
+            .iter()
+            .flat_map(|sp| sp.content.chars().map(move |c| (c, sp.style)))
+            .collect();
+        let mut start = 0;
+        while start < chars.len() {
+            let mut used = 0;
+            let mut end = start;
+            let mut last_space = None;
+            while end < chars.len() && used + char_width(chars[end].0) <= w {
+                used += char_width(chars[end].0);
+                if chars[end].0 == ' ' {
+                    last_space = Some(end);
+                }
+                end += 1;
+            }
+            if end == start {
+                end = start + 1; // a character wider than the area
+            } else if end < chars.len()
+                && let Some(sp) = last_space.filter(|sp| *sp > start)
+            {
+                end = sp + 1;
+            }
+            let mut spans: Vec<Span<'static>> = Vec::new();
+            for &(c, st) in &chars[start..end] {
+                match spans.last_mut() {
+                    Some(last) if last.style == st => last.content.to_mut().push(c),
+                    _ => spans.push(Span::styled(c.to_string(), st)),
+                }
+            }
+            out.push(Line::from(spans).style(line.style));
+            start = end;
+        }
+    }
+    out
+}
+
+/// Draws `lines` wrapped, scrolled so that line `scroll` is first (clamped to the
+/// content). Returns how far it can scroll.
+pub(crate) fn lines(f: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: usize, style: Style) -> usize {
+    let lines = wrap(lines, area.width as usize);
     let max = lines.len().saturating_sub(area.height as usize);
     let skip = scroll.min(max);
-    let shown: Vec<Line> = lines.into_iter().skip(skip).collect();
-    f.render_widget(Paragraph::new(shown).style(style).wrap(Wrap { trim: false }), area);
+    let shown: Vec<Line> = lines.into_iter().skip(skip).take(area.height as usize).collect();
+    f.render_widget(Paragraph::new(shown).style(style), area);
+    max
 }
 
 /// The first row to show so that `sel` is visible in `height` rows.
@@ -164,14 +250,45 @@ pub(crate) fn age(ms: u64) -> String {
     crate::engine::Span(ms).to_string()
 }
 
-/// The role and the text of a redundancy label: the text alone tells the state.
-pub(crate) fn redundancy(label: &str) -> (String, Role) {
-    match label {
-        "OK" => ("OK".into(), Role::Ok),
-        "MAINTENANCE" => ("[M] MAINTENANCE".into(), Role::Warn),
-        "NO PRIMARY" | "SPLIT BRAIN" => (format!("[!!] {label}"), Role::Critical),
-        "UNKNOWN" | "" => ("[?] UNKNOWN".into(), Role::Warn),
-        other => (format!("[!] {other}"), Role::Alarm),
+/// `12:00:07`: the time of day (UTC) of a wall-clock time in ms since the epoch.
+pub(crate) fn hms(ms: u64) -> String {
+    let s = ms / 1000;
+    format!("{:02}:{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60, s % 60)
+}
+
+/// `79ms ago`, `3m20s ago`: an age that cannot be read as a duration.
+pub(crate) fn ago(ms: u64) -> String {
+    format!("{} ago", age(ms))
+}
+
+/// The role of a severity.
+pub(crate) fn sev_role(s: Sev) -> Role {
+    match s {
+        Sev::Ok => Role::Ok,
+        Sev::Unknown | Sev::Warning => Role::Warn,
+        Sev::Alarm => Role::Alarm,
+        Sev::Critical => Role::Critical,
+    }
+}
+
+/// The one-line health summary of the whole deployment (pairs, VIPs, hosts, sites,
+/// links, endpoints), escalating to the worst fact: `[!!] 1 critical, 2 alarm: ...`.
+pub(crate) fn health_line(state: &State, theme: &Theme) -> Span<'static> {
+    let s = &state.snapshot;
+    let (w, text) = super::state::health::summary(&state.facts);
+    if w == Sev::Ok {
+        span(
+            format!(
+                "all OK: {} pairs redundant; {} agents, {} sites, links up",
+                s.pairs.len(),
+                s.hosts.len(),
+                s.sites.len()
+            ),
+            theme,
+            Role::Ok,
+        )
+    } else {
+        span(text, theme, sev_role(w))
     }
 }
 

@@ -9,7 +9,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{age, fit, marker, redundancy, select, span, window};
+use super::{ago, fit, marker, select, sev_role, span, window};
 
 /// A column cell: cut or padded to `w - 1`, then one space so cells never touch.
 fn col(s: &str, w: usize) -> String {
@@ -17,6 +17,7 @@ fn col(s: &str, w: usize) -> String {
     out.push(' ');
     out
 }
+use crate::console::state::health::{self, Sev};
 use crate::console::state::{PairRow, State};
 use crate::console::theme::{Role, Theme};
 use crate::wire::{InstanceView, PairView, VipView};
@@ -35,7 +36,7 @@ struct Cols {
 /// Column widths for the rows on screen: each as wide as its longest cell (plus a space),
 /// the optional columns (site, last switchover) only when they fit, and the instance
 /// columns cut first when the terminal is narrow.
-fn cols(width: usize, rows: &[&PairView]) -> Cols {
+fn cols(width: usize, rows: &[&PairView], state: &State) -> Cols {
     let wide = width >= 130;
     let mut c = Cols {
         name: 5,
@@ -53,7 +54,7 @@ fn cols(width: usize, rows: &[&PairView]) -> Cols {
         c.primary = c.primary.max(len(&instance(&p.primary, "primary", &c).0));
         c.backup = c.backup.max(len(&instance(&p.backup, "backup", &c).0));
         c.vip = c.vip.max(len(&vip(p.vip.as_ref(), &c).0));
-        c.red = c.red.max(len(&red_text(p).0));
+        c.red = c.red.max(len(&red_text(p, state).0));
     }
     let fixed = |c: &Cols| 2 + c.name + c.primary + c.backup + c.vip + c.red + c.site + c.last;
     for (min, (a, b)) in [(13, (true, false)), (13, (false, true))] {
@@ -68,23 +69,27 @@ fn cols(width: usize, rows: &[&PairView]) -> Cols {
     if fixed(&c) + 7 <= width {
         c.site = 7;
     }
-    if fixed(&c) + 9 <= width {
-        c.last = 9;
+    if fixed(&c) + 11 <= width {
+        c.last = 11;
     }
     c.red = width.saturating_sub(fixed(&c) - c.red).max(4);
     c
 }
 
-fn red_text(p: &PairView) -> (String, Role) {
-    let (mut t, mut r) = redundancy(&p.redundancy);
-    if let Some(step) = &p.switchover {
+/// The status cell: the worst fact's mark, then every fact (`[!!] VIP DUP a,b, NO BACKUP`).
+fn red_text(p: &PairView, state: &State) -> (String, Role) {
+    let facts = state.pair_facts(p);
+    let w = health::worst(&facts);
+    let mut t = health::label(&facts);
+    if p.maintenance {
+        t = t.replacen("[~] MAINTENANCE", "[M] MAINTENANCE", 1);
+    }
+    if let Some(step) = &p.switchover
+        && w <= Sev::Warning
+    {
         t = format!("» SWITCHING ({step})");
-        r = Role::Warn;
     }
-    if p.flapping {
-        t.push_str(" ~FLAPPING");
-    }
-    (t, r)
+    (t, sev_role(w))
 }
 
 /// The instance cell: `app` (or `app@host` when wide) and what is wrong with it.
@@ -104,26 +109,44 @@ fn instance(i: &InstanceView, want: &str, c: &Cols) -> (String, Role) {
     (format!("{name}{flag}"), role)
 }
 
-/// Where the VIP really is.
+/// Where the VIP really is. Nothing known (no controller, no report from a host) reads
+/// `unknown`, never `unbound`.
 fn vip(v: Option<&VipView>, c: &Cols) -> (String, Role) {
     let Some(v) = v else {
         return ("-".into(), Role::Dim);
     };
+    let unknown: Vec<&str> = v
+        .hosts
+        .iter()
+        .filter(|(_, s)| s == "unknown")
+        .map(|(h, _)| h.as_str())
+        .collect();
     let addr = if c.wide {
         format!("{} ", v.address.split('/').next().unwrap_or_default())
     } else {
         String::new()
     };
     match v.holders.as_slice() {
-        [] if v.hosts.iter().any(|(_, s)| s == "unknown") => (format!("{addr}[?] unknown"), Role::Warn),
+        [] if v.hosts.is_empty() || !unknown.is_empty() => (format!("{addr}[?] unknown"), Role::Warn),
         [] => (format!("{addr}[!] unbound"), Role::Alarm),
         [h] if v.desired.as_ref().is_some_and(|d| d != h) => (format!("{addr}[!] on {h}"), Role::Alarm),
+        [h] if !unknown.is_empty() => (format!("{addr}[?] on {h}, {} ?", unknown.join(",")), Role::Warn),
         [h] => (format!("{addr}on {h}"), Role::Ok),
         many => (format!("{addr}[!!] DUP {}", many.join(",")), Role::Critical),
     }
 }
 
-fn pair_line(p: &PairView, member: bool, selected: bool, c: &Cols, theme: &Theme) -> Line<'static> {
+/// When the pair last switched over, as far as this console knows: `12s ago`, `never`,
+/// or `?` when its controller cannot say and the console never saw one.
+fn last_switchover(p: &PairView, state: &State) -> String {
+    match state.last_switchover.get(&p.id) {
+        Some(t) => ago(state.now_ms().saturating_sub(*t)),
+        None if p.redundancy == "UNKNOWN" => "?".into(),
+        None => "never".into(),
+    }
+}
+
+fn pair_line(p: &PairView, member: bool, selected: bool, c: &Cols, state: &State, theme: &Theme) -> Line<'static> {
     let mut spans: Vec<Span> = Vec::new();
     spans.push(marker(selected, theme));
     let lead = if !member {
@@ -144,10 +167,9 @@ fn pair_line(p: &PairView, member: bool, selected: bool, c: &Cols, theme: &Theme
     let (t, r) = vip(p.vip.as_ref(), c);
     spans.push(span(col(&t, c.vip), theme, r));
     if c.last > 0 {
-        let last = p.last_switchover_age_ms.map_or("never".to_string(), age);
-        spans.push(span(col(&last, c.last), theme, Role::Dim));
+        spans.push(span(col(&last_switchover(p, state), c.last), theme, Role::Dim));
     }
-    let (t, r) = red_text(p);
+    let (t, r) = red_text(p, state);
     spans.push(span(fit(&t, c.red), theme, r));
     select(spans, selected, theme)
 }
@@ -166,36 +188,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             PairRow::Group(_) => None,
         })
         .collect();
-    let c = cols(area.width as usize, &visible);
-    let bad: Vec<String> = s
-        .pairs
-        .iter()
-        .filter(|p| p.redundancy != "OK")
-        .map(|p| format!("{} {}", p.id, p.redundancy))
-        .collect();
+    let c = cols(area.width as usize, &visible, state);
     let summary = if s.pairs.is_empty() {
         span("no pairs (yet)", theme, Role::Dim)
-    } else if bad.is_empty() {
-        span(
-            format!(
-                "{} pairs, {} groups: every pair redundant",
-                s.pairs.len(),
-                s.groups.len()
-            ),
-            theme,
-            Role::Ok,
-        )
     } else {
-        span(
-            format!(
-                "[!] {} of {} not redundant: {}",
-                bad.len(),
-                s.pairs.len(),
-                bad.join(", ")
-            ),
-            theme,
-            Role::Alarm,
-        )
+        super::health_line(state, theme)
     };
     let mut head = vec![
         span("  ", theme, Role::Title),
@@ -217,12 +214,18 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         match *r {
             PairRow::Pair(p, member) => {
                 if let Some(p) = s.pairs.get(p) {
-                    out.push(pair_line(p, member, selected, &c, theme));
+                    out.push(pair_line(p, member, selected, &c, state, theme));
                 }
             }
             PairRow::Group(g) => {
                 let Some(g) = s.groups.get(g) else { continue };
-                let (red, role) = redundancy(&g.redundancy);
+                let facts = health::group_facts(g, s, &state.starting_set());
+                let (red, role) = (health::label(&facts), sev_role(health::worst(&facts)));
+                let primary = if health::group_primary_known(g, s) {
+                    format!("primary {}", g.primary_host)
+                } else {
+                    format!("primary ? (was {})", g.primary_host)
+                };
                 let spans = vec![
                     marker(selected, theme),
                     span(
@@ -232,7 +235,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     ),
                     span(
                         col(
-                            &format!("{} pairs, primary {}", g.members.len(), g.primary_host),
+                            &format!("{} pairs, {primary}", g.members.len()),
                             c.backup + c.vip + c.last,
                         ),
                         theme,

@@ -18,7 +18,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: usi
         area,
         110,
         50,
-        &format!("Report: {} (↑↓ scroll, Esc closes)", r.scenario),
+        &format!("Report: {} (↑↓ PgUp PgDn G scroll, Esc closes)", r.scenario),
         theme,
     );
     let passed = r.checks.iter().filter(|c| c.1).count();
@@ -76,5 +76,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: usi
     for (t, text) in &r.timeline {
         out.push(Line::from(span(format!("  {} {text}", Time(*t)), theme, Role::Text)));
     }
-    lines(f, inner, out, scroll, theme.get(Role::Dialog));
+    state
+        .scroll_max
+        .set(lines(f, inner, out, scroll, theme.get(Role::Dialog)));
 }

@@ -8,6 +8,7 @@ use ratatui::text::Line;
 
 use super::{age, fit, lines, span};
 use crate::console::state::State;
+use crate::console::state::health::{self, Sev};
 use crate::console::theme::{Role, Theme};
 
 /// `[####......]`: how far `v` has gone towards `max`.
@@ -91,7 +92,13 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             span(fit(&e.total.to_string(), 7), theme, Role::Text),
         ];
         for (srv, n) in &e.registered {
-            spans.push(span(format!("{srv} {n}  "), theme, Role::Text));
+            // Endpoints registered to a server that is not known up are not served.
+            match health::server_state(&state.snapshot, srv) {
+                Sev::Ok => spans.push(span(format!("{srv} {n}  "), theme, Role::Text)),
+                _ if *n == 0 => spans.push(span(format!("{srv} {n}  "), theme, Role::Dim)),
+                Sev::Alarm => spans.push(span(format!("[!] {srv} {n} (server down)  "), theme, Role::Alarm)),
+                _ => spans.push(span(format!("[?] {srv} {n} (server unknown)  "), theme, Role::Warn)),
+            }
         }
         if e.unregistered > 0 {
             spans.push(span(format!("[!] {} unregistered", e.unregistered), theme, Role::Alarm));

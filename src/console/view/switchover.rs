@@ -11,8 +11,12 @@ use super::{buttons, dialog_box, lines, row, span};
 use crate::console::state::{State, SwitchoverDialog};
 use crate::console::theme::{Role, Theme};
 
-pub fn draw(f: &mut Frame, area: Rect, _state: &State, theme: &Theme, d: &SwitchoverDialog) {
-    let inner = dialog_box(f, area, 100, 40, &format!("Switch over {}", d.target), theme);
+pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, d: &SwitchoverDialog) {
+    let title = match &d.to {
+        Some(to) => format!("Switch over {}: promote {to}", d.target),
+        None => format!("Switch over {}", d.target),
+    };
+    let inner = dialog_box(f, area, 100, 40, &title, theme);
     let mut out: Vec<Line> = Vec::new();
     let kv = |k: &str, v: String, role: Role| {
         Line::from(vec![span(format!("{k:<9}"), theme, Role::Title), span(v, theme, role)])
@@ -31,8 +35,8 @@ pub fn draw(f: &mut Frame, area: Rect, _state: &State, theme: &Theme, d: &Switch
                     Role::Text,
                 ));
             }
-            out.push(kv("Demote", format!("{}  (primary → backup)", p.from), Role::Text));
-            out.push(kv("Promote", format!("{}  (backup → primary)", p.to), Role::Text));
+            out.push(kv("Demote", format!("{}  (primary -> backup)", p.from), Role::Text));
+            out.push(kv("Promote", format!("{}  (backup -> primary)", p.to), Role::Text));
             out.push(kv(
                 "VIP",
                 p.vip.clone().unwrap_or_else(|| "no VIP on this pair".into()),
@@ -93,7 +97,7 @@ pub fn draw(f: &mut Frame, area: Rect, _state: &State, theme: &Theme, d: &Switch
                 )
             };
             out.push(Line::from(span(verdict, theme, role)));
-            out.push(Line::from(span("Steps (↑↓ scroll)", theme, Role::Title)));
+            out.push(Line::from(span("Steps (↑↓ PgUp PgDn scroll)", theme, Role::Title)));
             for (i, s) in p.steps.iter().enumerate() {
                 out.push(Line::from(span(format!("  {}. {s}", i + 1), theme, Role::Text)));
             }
@@ -106,7 +110,9 @@ pub fn draw(f: &mut Frame, area: Rect, _state: &State, theme: &Theme, d: &Switch
         height: inner.height.saturating_sub(bottom),
         ..inner
     };
-    lines(f, body, out, d.scroll, theme.get(Role::Dialog));
+    state
+        .scroll_max
+        .set(lines(f, body, out, d.scroll, theme.get(Role::Dialog)));
     let by = inner.height.saturating_sub(bottom);
     if typing {
         let ok = d.can_confirm();

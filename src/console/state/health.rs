@@ -1,0 +1,340 @@
+//! Health as the console judges it: every fact about a pair, a host, a site, its link and
+//! the endpoint populations that is not known to be healthy, with its severity. The pair
+//! rows, the group rows, a pair's detail, the tab line and the summary line all read these
+//! facts, so a duplicate VIP or a partition shows the same severity wherever it appears.
+//! The rule: what is not known to be healthy is never shown as healthy (`[?]` at least).
+
+use std::collections::HashSet;
+
+use crate::wire::{GroupView, PairView, Snapshot};
+
+/// How bad a fact is, in escalating order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Sev {
+    Ok,
+    /// Not known: starting, unreachable, controller down.
+    Unknown,
+    Warning,
+    Alarm,
+    Critical,
+}
+
+impl Sev {
+    /// The mark shown before the text, so severity reads without colour.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Sev::Ok => "OK",
+            Sev::Unknown => "[?]",
+            Sev::Warning => "[~]",
+            Sev::Alarm => "[!]",
+            Sev::Critical => "[!!]",
+        }
+    }
+    pub fn word(self) -> &'static str {
+        match self {
+            Sev::Ok => "ok",
+            Sev::Unknown => "unknown",
+            Sev::Warning => "warning",
+            Sev::Alarm => "alarm",
+            Sev::Critical => "critical",
+        }
+    }
+}
+
+/// One thing that is not healthy, about one subject.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fact {
+    pub sev: Sev,
+    /// What it is about: a pair, `host east-sip1`, `site east`, ...
+    pub subject: String,
+    pub text: String,
+}
+
+fn fact(sev: Sev, subject: &str, text: impl Into<String>) -> Fact {
+    Fact {
+        sev,
+        subject: subject.to_string(),
+        text: text.into(),
+    }
+}
+
+/// The facts about one pair, worst first. `starting`: the controller has not decided on
+/// the pair yet since it started.
+pub fn pair_facts(p: &PairView, starting: bool) -> Vec<Fact> {
+    let mut out = Vec::new();
+    let id = p.id.as_str();
+    let red = p.redundancy.as_str();
+    if starting && matches!(red, "NO PRIMARY" | "NO BACKUP" | "DEGRADED" | "") {
+        out.push(fact(Sev::Unknown, id, "STARTING"));
+    } else {
+        match red {
+            "OK" => {}
+            "MAINTENANCE" => out.push(fact(Sev::Warning, id, "MAINTENANCE")),
+            "UNKNOWN" | "" => out.push(fact(Sev::Unknown, id, "UNKNOWN")),
+            "NO PRIMARY" | "SPLIT BRAIN" => out.push(fact(Sev::Critical, id, red)),
+            other => out.push(fact(Sev::Alarm, id, other)),
+        }
+    }
+    let known = !matches!(red, "UNKNOWN" | "") && !starting;
+    if let Some(v) = &p.vip
+        && known
+    {
+        let unknown: Vec<&str> = v
+            .hosts
+            .iter()
+            .filter(|(_, s)| s == "unknown")
+            .map(|(h, _)| h.as_str())
+            .collect();
+        match v.holders.as_slice() {
+            _ if v.duplicate || v.holders.len() > 1 => {
+                out.push(fact(Sev::Critical, id, format!("VIP DUP {}", v.holders.join(","))))
+            }
+            [] if v.hosts.is_empty() || !unknown.is_empty() => out.push(fact(Sev::Unknown, id, "VIP unknown")),
+            [] => out.push(fact(Sev::Alarm, id, "VIP unbound")),
+            [h] if v.desired.as_ref().is_some_and(|d| d != h) => {
+                out.push(fact(Sev::Alarm, id, format!("VIP on wrong host {h}")))
+            }
+            [_] if !unknown.is_empty() => out.push(fact(
+                Sev::Unknown,
+                id,
+                format!("VIP state unknown on {}", unknown.join(",")),
+            )),
+            _ => {}
+        }
+    }
+    if known {
+        for (inst, role) in [(&p.primary, "primary"), (&p.backup, "backup")] {
+            if inst.status == "unknown" {
+                out.push(fact(Sev::Unknown, id, format!("{role} {} unreachable", inst.app)));
+            }
+        }
+    }
+    if p.flapping {
+        out.push(fact(Sev::Warning, id, "FLAPPING"));
+    }
+    if let Some(step) = &p.switchover {
+        out.push(fact(Sev::Warning, id, format!("SWITCHING ({step})")));
+    }
+    out.sort_by_key(|f| std::cmp::Reverse(f.sev));
+    out
+}
+
+/// The worst severity of some facts (`Ok` when there are none).
+pub fn worst(facts: &[Fact]) -> Sev {
+    facts.iter().map(|f| f.sev).max().unwrap_or(Sev::Ok)
+}
+
+/// `[!!] VIP DUP a,b, NO BACKUP`: the worst mark, then every fact's text; `OK` if none.
+pub fn label(facts: &[Fact]) -> String {
+    if facts.is_empty() {
+        return "OK".into();
+    }
+    let texts: Vec<&str> = facts.iter().map(|f| f.text.as_str()).collect();
+    format!("{} {}", worst(facts).mark(), texts.join(", "))
+}
+
+/// The facts of a group row: its own redundancy, then the worst member, named.
+pub fn group_facts(g: &GroupView, snap: &Snapshot, starting: &HashSet<String>) -> Vec<Fact> {
+    let mut out = Vec::new();
+    let lead_starting = starting.contains(&g.leader);
+    match g.redundancy.as_str() {
+        "OK" => {}
+        _ if lead_starting => out.push(fact(Sev::Unknown, &g.id, "STARTING")),
+        "UNKNOWN" | "" => out.push(fact(Sev::Unknown, &g.id, "UNKNOWN")),
+        "MAINTENANCE" => out.push(fact(Sev::Warning, &g.id, "MAINTENANCE")),
+        "NO PRIMARY" | "SPLIT BRAIN" => out.push(fact(Sev::Critical, &g.id, g.redundancy.clone())),
+        other => out.push(fact(Sev::Alarm, &g.id, other)),
+    }
+    let own = worst(&out);
+    let members = snap.pairs.iter().filter(|p| g.members.contains(&p.id));
+    if let Some((p, facts)) = members
+        .map(|p| (p, pair_facts(p, starting.contains(&p.id))))
+        .filter(|(_, f)| !f.is_empty())
+        .max_by_key(|(_, f)| worst(f))
+        && worst(&facts) > own
+    {
+        out.insert(
+            0,
+            fact(worst(&facts), &g.id, format!("member {}: {}", p.id, facts[0].text)),
+        );
+    }
+    out
+}
+
+/// Whether the primary host a group row names is known: the leader's primary is up and
+/// its agent answers.
+pub fn group_primary_known(g: &GroupView, snap: &Snapshot) -> bool {
+    snap.pairs
+        .iter()
+        .find(|p| p.id == g.leader)
+        .is_some_and(|p| p.primary.status == "up" && p.primary.mode == "primary")
+        && g.redundancy != "UNKNOWN"
+}
+
+/// Every fact of the deployment, worst first: pairs, hosts, sites, links, endpoints.
+pub fn deployment_facts(snap: &Snapshot, starting: &HashSet<String>) -> Vec<Fact> {
+    let mut out = Vec::new();
+    for p in &snap.pairs {
+        let facts = pair_facts(p, starting.contains(&p.id));
+        if !facts.is_empty() {
+            out.push(fact(worst(&facts), &p.id, label_text(&facts)));
+        }
+    }
+    for h in &snap.hosts {
+        let subject = format!("host {}", h.id);
+        if h.agent != "connected" {
+            out.push(fact(Sev::Alarm, &subject, "agent LOST"));
+            continue;
+        }
+        for n in &h.nics {
+            match n.state.as_str() {
+                "up" => {}
+                "down" => out.push(fact(Sev::Alarm, &subject, format!("NIC {} DOWN", n.name))),
+                _ => out.push(fact(Sev::Unknown, &subject, format!("NIC {} unknown", n.name))),
+            }
+        }
+    }
+    for s in &snap.sites {
+        let subject = format!("site {}", s.id);
+        if !s.controller_up {
+            out.push(fact(Sev::Critical, &subject, "controller DOWN"));
+            continue;
+        }
+        if s.peer.is_some() && s.mode != "peered" {
+            out.push(fact(Sev::Alarm, &subject, "SINGLE-SITE"));
+        }
+        match (&s.peer, &s.link) {
+            (Some(peer), Some(l)) => {
+                let subject = format!("link {}→{peer}", s.id);
+                match l.state.as_str() {
+                    "in-service" => {}
+                    "unreachable" => out.push(fact(Sev::Warning, &subject, "UNREACHABLE")),
+                    other => out.push(fact(Sev::Alarm, &subject, other.to_uppercase())),
+                }
+            }
+            (Some(peer), None) => out.push(fact(Sev::Unknown, &format!("link {}→{peer}", s.id), "unknown")),
+            _ => {}
+        }
+    }
+    for e in &snap.endpoints {
+        if e.unregistered > 0 {
+            out.push(fact(
+                Sev::Warning,
+                &format!("endpoints {}", e.population),
+                format!("{} unregistered", e.unregistered),
+            ));
+        }
+        for (srv, n) in &e.registered {
+            if *n > 0 && server_state(snap, srv) != Sev::Ok {
+                out.push(fact(
+                    server_state(snap, srv).max(Sev::Unknown),
+                    &format!("endpoints {}", e.population),
+                    format!("{n} registered to {srv}, which is not known up"),
+                ));
+            }
+        }
+    }
+    out.sort_by_key(|f| std::cmp::Reverse(f.sev));
+    out
+}
+
+fn label_text(facts: &[Fact]) -> String {
+    facts.iter().map(|f| f.text.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Whether a server (a pair) that endpoints register to is known to serve: its primary is
+/// up and known primary. `Alarm` when it is known down, `Unknown` when not known.
+pub fn server_state(snap: &Snapshot, pair: &str) -> Sev {
+    match snap.pairs.iter().find(|p| p.id == pair) {
+        None => Sev::Unknown,
+        Some(p) => match (p.primary.status.as_str(), p.primary.mode.as_str()) {
+            ("up", "primary") => Sev::Ok,
+            ("unknown", _) => Sev::Unknown,
+            _ if p.redundancy == "UNKNOWN" => Sev::Unknown,
+            _ => Sev::Alarm,
+        },
+    }
+}
+
+/// The one-line summary: counts per severity and the facts, worst first.
+pub fn summary(facts: &[Fact]) -> (Sev, String) {
+    let w = worst(facts);
+    if facts.is_empty() {
+        return (Sev::Ok, String::new());
+    }
+    let mut counts = Vec::new();
+    for s in [Sev::Critical, Sev::Alarm, Sev::Warning, Sev::Unknown] {
+        let n = facts.iter().filter(|f| f.sev == s).count();
+        if n > 0 {
+            counts.push(format!("{n} {}", s.word()));
+        }
+    }
+    let list: Vec<String> = facts.iter().map(|f| format!("{} {}", f.subject, f.text)).collect();
+    (w, format!("{} {}: {}", w.mark(), counts.join(", "), list.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{InstanceView, VipView};
+
+    fn up(app: &str, host: &str, mode: &str) -> InstanceView {
+        InstanceView {
+            app: app.into(),
+            host: host.into(),
+            status: "up".into(),
+            mode: mode.into(),
+        }
+    }
+
+    fn pair(red: &str, holders: &[&str]) -> PairView {
+        PairView {
+            id: "p".into(),
+            primary: up("a", "h1", "primary"),
+            backup: up("b", "h2", "backup"),
+            redundancy: red.into(),
+            vip: Some(VipView {
+                desired: Some("h1".into()),
+                hosts: vec![("h1".into(), "bound".into()), ("h2".into(), "unbound".into())],
+                holders: holders.iter().map(|h| h.to_string()).collect(),
+                duplicate: holders.len() > 1,
+                ..VipView::default()
+            }),
+            ..PairView::default()
+        }
+    }
+
+    #[test]
+    fn a_duplicate_vip_escalates_past_no_backup() {
+        let f = pair_facts(&pair("NO BACKUP", &["h1", "h2"]), false);
+        assert_eq!(worst(&f), Sev::Critical);
+        assert!(label(&f).starts_with("[!!] VIP DUP h1,h2"), "{}", label(&f));
+        assert_eq!(worst(&pair_facts(&pair("NO BACKUP", &["h1"]), false)), Sev::Alarm);
+        assert_eq!(worst(&pair_facts(&pair("OK", &["h1"]), false)), Sev::Ok);
+    }
+
+    #[test]
+    fn severities_have_distinct_marks() {
+        let marks: HashSet<&str> = [Sev::Ok, Sev::Unknown, Sev::Warning, Sev::Alarm, Sev::Critical]
+            .iter()
+            .map(|s| s.mark())
+            .collect();
+        assert_eq!(marks.len(), 5);
+    }
+
+    #[test]
+    fn an_unknown_vip_host_is_not_healthy() {
+        let mut p = pair("OK", &["h1"]);
+        p.vip.as_mut().unwrap().hosts[1].1 = "unknown".into();
+        assert_eq!(worst(&pair_facts(&p, false)), Sev::Unknown);
+        let mut p = pair("UNKNOWN", &[]);
+        p.vip.as_mut().unwrap().hosts.clear();
+        assert_eq!(worst(&pair_facts(&p, false)), Sev::Unknown);
+    }
+
+    #[test]
+    fn starting_is_unknown_not_no_primary() {
+        let f = pair_facts(&pair("NO PRIMARY", &[]), true);
+        assert_eq!(label(&f), "[?] STARTING");
+    }
+}
