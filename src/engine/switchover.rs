@@ -410,13 +410,7 @@ impl Engine {
                 self.fail_switchover(p, format!("{label} did not confirm primary mode within {timeout}"));
             }
             Step::MovingVip => {
-                let address = self
-                    .topo
-                    .pair(p)
-                    .vip
-                    .as_ref()
-                    .map(|v| v.address.clone())
-                    .unwrap_or_default();
+                let address = self.vip_address(p);
                 let host = self.topo.host(self.topo.app_host(self.side_app(p, sw.to))).id.clone();
                 self.complete_switchover(
                     p,
@@ -487,20 +481,9 @@ impl Engine {
                 attrs,
             ),
             Some(reason) => {
-                attrs.push(("reason", reason.clone()));
-                self.emit_with(
-                    EventId::SwitchoverFailed,
-                    Entity::Pair(p),
-                    Entity::Pair(p),
-                    Some(sw.correlation),
-                    format!(
-                        "switchover of {} failed at step {}: {} is primary, but {reason}",
-                        self.topo.pair(p).id,
-                        sw.step.as_str(),
-                        self.topo.app_label(to_app)
-                    ),
-                    attrs,
-                );
+                let what = format!("{} is primary, but {reason}", self.topo.app_label(to_app));
+                attrs.push(("reason", reason));
+                self.emit_failed(p, &sw, what, attrs);
             }
         }
         // Only a change of side by the controller itself counts against anti-flap.
@@ -524,23 +507,29 @@ impl Engine {
         }
     }
 
-    fn fail_switchover(&mut self, p: PairIx, reason: String) {
-        let Some(sw) = self.pairs[p.ix()].switchover.take() else {
-            return;
-        };
-        self.timers.cancel(TimerKey::Switchover(p));
+    /// HC-1103: the switchover failed at its current step, for `what` reason.
+    fn emit_failed(&mut self, p: PairIx, sw: &Switchover, what: String, attrs: Vec<(&'static str, String)>) {
         self.emit_with(
             EventId::SwitchoverFailed,
             Entity::Pair(p),
             Entity::Pair(p),
             Some(sw.correlation),
             format!(
-                "switchover of {} failed at step {}: {reason}",
+                "switchover of {} failed at step {}: {what}",
                 self.topo.pair(p).id,
                 sw.step.as_str()
             ),
-            vec![("switchover", sw.id.to_string()), ("reason", reason)],
+            attrs,
         );
+    }
+
+    fn fail_switchover(&mut self, p: PairIx, reason: String) {
+        let Some(sw) = self.pairs[p.ix()].switchover.take() else {
+            return;
+        };
+        self.timers.cancel(TimerKey::Switchover(p));
+        let attrs = vec![("switchover", sw.id.to_string()), ("reason", reason.clone())];
+        self.emit_failed(p, &sw, reason, attrs);
         if !sw.cause.is_manual() {
             // Level-triggered recovery tries again, after a backoff that doubles with each
             // failure in a row, so a broken instance is not ordered about forever.

@@ -71,6 +71,16 @@ impl Engine {
         self.confirmed_primary(self.side_app(p, pr.active)).then_some(pr.active)
     }
 
+    /// The pair's VIP address as configured (empty for a pair without one), for messages.
+    pub(crate) fn vip_address(&self, p: PairIx) -> String {
+        self.topo
+            .pair(p)
+            .vip
+            .as_ref()
+            .map(|v| v.address.clone())
+            .unwrap_or_default()
+    }
+
     /// Whether the VIP is exactly where it belongs (true for pairs without one).
     pub(crate) fn vip_placement_ok(&self, p: PairIx) -> bool {
         if self.topo.pair(p).vip.is_none() {
@@ -134,13 +144,7 @@ impl Engine {
         };
         // Sent before the host could act again: its failure says nothing about now.
         let stale_failure = sent < v.can_act_since[side];
-        let address = self
-            .topo
-            .pair(p)
-            .vip
-            .as_ref()
-            .map(|v| v.address.clone())
-            .unwrap_or_default();
+        let address = self.vip_address(p);
         let corr = self.vip_correlation(p);
         let hname = self.topo.host(host).id.clone();
         if ok {
@@ -255,13 +259,7 @@ impl Engine {
         let ho = self.topo.app_host(self.side_app(p, o));
         let (reach_d, reach_o) = (self.hosts[hd.ix()].connected, self.hosts[ho.ix()].connected);
         let corr = self.pairs[p.ix()].incident;
-        let address = self
-            .topo
-            .pair(p)
-            .vip
-            .as_ref()
-            .map(|v| v.address.clone())
-            .unwrap_or_default();
+        let address = self.vip_address(p);
         let v = self.pairs[p.ix()].vip.clone();
 
         let flag_unknown = !reach_o && v.last_seen[o] != VipObs::Unbound && !v.unknown_flagged[o];
