@@ -13,6 +13,8 @@ mod e2e;
 mod idle;
 #[path = "console/keyscripts.rs"]
 mod keyscripts;
+#[path = "console/navigation.rs"]
+mod navigation;
 #[path = "console/screenshots.rs"]
 mod screenshots;
 #[path = "console/sizes.rs"]

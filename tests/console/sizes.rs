@@ -1,5 +1,5 @@
 //! Every terminal size from 1x1 to 200x60 draws without a panic, with and without a
-//! dialog open, in every view.
+//! dialog open, in every view (a host's detail and a filtered Pairs view included).
 
 use super::support::{console, press};
 use ratatui::Terminal;
@@ -9,7 +9,9 @@ use ratatui::backend::TestBackend;
 fn every_size_draws() {
     let mut c = console(false);
     let mut t = Terminal::new(TestBackend::new(1, 1)).unwrap();
-    let states: [&str; 4] = ["", "s", "<Esc>3", "<Esc>5"];
+    // Then a dialog, Events, Drill, a host's detail, and Pairs ordered with the filter
+    // prompt open.
+    let states: [&str; 6] = ["", "s", "<Esc>3", "<Esc>5", "<Esc>2<Enter>", "<Esc>1o/we"];
     for (i, keys) in states.iter().enumerate() {
         press(&mut c, keys);
         // The first state sweeps every size; the others every third one.

@@ -61,6 +61,20 @@ fn detail() {
 }
 
 #[test]
+fn pairs_filtered() {
+    check("pairs_filtered", "/west<Enter>", eventful);
+}
+
+#[test]
+fn host_detail() {
+    check("host_detail", "2:east-vm1<Enter><Enter>", eventful);
+    check("host_detail_lost", "2:east-vm1<Enter><Enter>", |c| {
+        c.source.drill_op(DrillOp::Inject("host-down:east-vm1".into())).unwrap();
+        settle(c, 20_000);
+    });
+}
+
+#[test]
 fn switchover_dialog() {
     check("switchover", "s", none);
     check("switchover_group", "<Down>s", none);

@@ -287,7 +287,7 @@ fn long_modals_scroll_to_their_end() {
     assert!(screen.contains("cancel and close"), "the help's last line:\n{screen}");
     press(&mut c, "<Home>");
     assert!(!render(&c, 80, 24).contains("cancel and close"));
-    press(&mut c, "<PgDn><PgDn><PgDn><PgDn>");
+    press(&mut c, &"<PgDn>".repeat(6));
     assert!(render(&c, 80, 24).contains("cancel and close"));
     press(&mut c, "<Esc><Down>s<End>");
     let screen = render(&c, 80, 24);

@@ -14,6 +14,16 @@ pub const DEFAULT_CAP: usize = 20_000;
 /// The longest filter text, in characters.
 pub const FILTER_MAX: usize = 200;
 
+/// Adds `c` to a filter or prompt text unless it already holds [`FILTER_MAX`]
+/// characters. Returns whether it was added.
+pub fn push_bounded(text: &mut String, c: char) -> bool {
+    if text.chars().count() >= FILTER_MAX {
+        return false;
+    }
+    text.push(c);
+    true
+}
+
 pub const SEVERITIES: [&str; 4] = ["info", "warning", "alarm", "critical"];
 
 pub fn severity_rank(s: &str) -> usize {
@@ -60,10 +70,9 @@ impl EventLog {
 
     /// Adds one character to the filter, unless it is full. Returns whether it was added.
     pub fn type_char(&mut self, c: char) -> bool {
-        if self.filter.chars().count() >= FILTER_MAX {
+        if !push_bounded(&mut self.filter, c) {
             return false;
         }
-        self.filter.push(c);
         self.refilter();
         true
     }

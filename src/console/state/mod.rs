@@ -7,12 +7,14 @@
 mod dialog;
 mod events;
 pub mod health;
+mod lists;
 mod update;
 
 use std::collections::{HashMap, HashSet};
 
 pub use dialog::{Confirm, FaultMenu, Modal, ScriptPick, SwitchoverDialog};
-pub use events::{DEFAULT_CAP, EventLog, FILTER_MAX, SEVERITIES, rfc3339, severity_rank};
+pub use events::{DEFAULT_CAP, EventLog, FILTER_MAX, SEVERITIES, push_bounded, rfc3339, severity_rank};
+pub use lists::{ListView, Order, Prompt, host_sev};
 pub use update::{Effect, Msg, key_msg, update};
 
 use super::source::{
@@ -133,11 +135,22 @@ pub struct State {
     pub view: usize,
     pub rows: Vec<PairRow>,
     pub pair_sel: usize,
+    /// The Hosts view's rows: indices into `snapshot.hosts`, filtered and ordered.
+    pub host_rows: Vec<usize>,
+    /// Position in `host_rows`.
     pub host_sel: usize,
+    /// The `/` filter and order of the Pairs view.
+    pub pair_list: ListView,
+    /// The `/` filter and order of the Hosts view.
+    pub host_list: ListView,
+    /// The `/` or `:` prompt open in the Pairs or Hosts view.
+    pub prompt: Option<Prompt>,
     pub site_scroll: usize,
     pub drill_sel: usize,
     /// The pair whose detail is open.
     pub detail: Option<String>,
+    /// The host whose detail is open.
+    pub host_detail: Option<String>,
     pub log: EventLog,
     pub modal: Option<Modal>,
     pub status: Option<Status>,
@@ -184,10 +197,15 @@ impl State {
             view: PAIRS,
             rows: Vec::new(),
             pair_sel: 0,
+            host_rows: Vec::new(),
             host_sel: 0,
+            pair_list: ListView::default(),
+            host_list: ListView::default(),
+            prompt: None,
             site_scroll: 0,
             drill_sel: 0,
             detail: None,
+            host_detail: None,
             log: EventLog::new(),
             modal: None,
             status: None,
@@ -212,6 +230,18 @@ impl State {
 
     pub fn is_drill(&self) -> bool {
         self.drill.is_some()
+    }
+
+    /// The keys of what is on screen outside dialogs: a detail has its list view's keys.
+    pub fn scope(&self) -> crate::console::keys::Scope {
+        use crate::console::keys::{Scope, VIEW_SCOPES};
+        if self.detail.is_some() {
+            Scope::Pairs
+        } else if self.host_detail.is_some() {
+            Scope::Hosts
+        } else {
+            VIEW_SCOPES[self.view.min(VIEW_SCOPES.len() - 1)]
+        }
     }
 
     /// Reads what changed from the source. Returns whether anything did.
@@ -254,7 +284,6 @@ impl State {
             let topo_changed = snap.pairs.len() != self.snapshot.pairs.len() || snap.groups != self.snapshot.groups;
             self.snapshot = snap.clone();
             if topo_changed || self.rows.is_empty() {
-                self.rebuild_rows();
                 self.scripts = src.scripts();
             }
             changed = true;
@@ -270,6 +299,8 @@ impl State {
         }
         if changed {
             self.refresh_health();
+            // Severity, redundancy words and switchover times move rows: rebuild them.
+            self.rebuild_lists();
         }
         let report = src.report();
         if report.is_some() && self.report.is_none() {
@@ -339,29 +370,6 @@ impl State {
                 text: why,
             });
         }
-    }
-
-    fn rebuild_rows(&mut self) {
-        let s = &self.snapshot;
-        let mut rows = Vec::with_capacity(s.pairs.len() + s.groups.len());
-        let mut seen_group = vec![false; s.groups.len()];
-        for (i, p) in s.pairs.iter().enumerate() {
-            match p.group.as_ref().and_then(|g| s.groups.iter().position(|x| &x.id == g)) {
-                None => rows.push(PairRow::Pair(i, false)),
-                Some(g) if !seen_group[g] => {
-                    seen_group[g] = true;
-                    rows.push(PairRow::Group(g));
-                    for m in &s.groups[g].members {
-                        if let Some(pi) = s.pairs.iter().position(|x| &x.id == m) {
-                            rows.push(PairRow::Pair(pi, true));
-                        }
-                    }
-                }
-                Some(_) => {}
-            }
-        }
-        self.rows = rows;
-        self.pair_sel = self.pair_sel.min(self.rows.len().saturating_sub(1));
     }
 
     /// A controller that (re)started has not decided on its pairs yet: they are

@@ -3,10 +3,10 @@
 //! blocks or talks to the source directly, which is what makes key scripts testable.
 
 use super::{
-    Confirm, DRILL, EVENTS, FILTER_MAX, FaultMenu, HOSTS, Level, Modal, PAIRS, SITES, ScriptPick, State, Status,
-    SwitchoverDialog, VIEWS,
+    Confirm, DRILL, EVENTS, FILTER_MAX, FaultMenu, HOSTS, Level, Modal, PAIRS, Prompt, SITES, ScriptPick, State,
+    Status, SwitchoverDialog, VIEWS, push_bounded,
 };
-use crate::console::keys::{self, Action, Key, Lookup, Scope, VIEW_SCOPES};
+use crate::console::keys::{self, Action, Key, Lookup, Scope};
 use crate::console::source::{Accepted, Clock, DrillOp, Request};
 use crate::wire::PlanView;
 
@@ -48,7 +48,7 @@ pub enum Effect {
 
 /// The message a key means in the current state, if any.
 pub fn key_msg(state: &State, key: Key) -> Option<Msg> {
-    if state.log.editing {
+    if state.log.editing || state.prompt.is_some() {
         return match key {
             Key::Enter => Some(Msg::FilterDone(true)),
             Key::Esc => Some(Msg::FilterDone(false)),
@@ -81,12 +81,7 @@ pub fn key_msg(state: &State, key: Key) -> Option<Msg> {
             _ => None,
         };
     }
-    let scope = if state.detail.is_some() {
-        Scope::Pairs
-    } else {
-        VIEW_SCOPES[state.view.min(VIEW_SCOPES.len() - 1)]
-    };
-    match keys::lookup(scope, key, state.read_only) {
+    match keys::lookup(state.scope(), key, state.read_only) {
         Lookup::Do(a) => Some(Msg::Key(a)),
         Lookup::Refused(label) => Some(Msg::Refused(label)),
         Lookup::Nothing => None,
@@ -107,6 +102,27 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Key(a) => view_key(state, a),
         Msg::Refused(label) => {
             status(state, Level::Error, format!("read-only: `{label}` is not available"));
+            vec![]
+        }
+        Msg::Type(c) if state.prompt.is_some() => {
+            prompt_edit(state, Some(c));
+            vec![]
+        }
+        Msg::Backspace if state.prompt.is_some() => {
+            prompt_edit(state, None);
+            vec![]
+        }
+        Msg::FilterDone(keep) if state.prompt.is_some() => {
+            match state.prompt.take() {
+                Some(Prompt::Filter) if !keep => {
+                    if let Some(l) = state.list_mut() {
+                        l.filter.clear();
+                    }
+                    state.rebuild_lists();
+                }
+                Some(Prompt::Jump { from, .. }) if !keep => state.set_list_sel(from),
+                _ => {}
+            }
             vec![]
         }
         Msg::Type(c) => {
@@ -199,6 +215,47 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     }
 }
 
+/// A character typed (or, `None`, erased) in the `/` or `:` prompt of Pairs or Hosts.
+fn prompt_edit(state: &mut State, c: Option<char>) {
+    let full = || format!("the filter takes at most {FILTER_MAX} characters");
+    match &mut state.prompt {
+        Some(Prompt::Filter) => {
+            let Some(l) = state.list_mut() else { return };
+            match c {
+                Some(c) if !push_bounded(&mut l.filter, c) => {
+                    status(state, Level::Error, full());
+                    return;
+                }
+                Some(_) => {}
+                None => {
+                    l.filter.pop();
+                }
+            }
+            state.rebuild_lists();
+        }
+        Some(Prompt::Jump { text, from }) => {
+            let from = *from;
+            match c {
+                Some(c) if !push_bounded(text, c) => {
+                    status(state, Level::Error, full());
+                    return;
+                }
+                Some(_) => {}
+                None => {
+                    text.pop();
+                }
+            }
+            let text = text.clone();
+            if text.is_empty() {
+                state.set_list_sel(from);
+            } else if !state.jump_to(&text) {
+                status(state, Level::Info, format!("no name starts with `{text}`"));
+            }
+        }
+        None => {}
+    }
+}
+
 fn move_sel(sel: &mut usize, len: usize, a: Action, page: usize) {
     let last = len.saturating_sub(1);
     *sel = match a {
@@ -244,12 +301,13 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
                 _ => state.view,
             };
             state.detail = None;
+            state.host_detail = None;
         }
         Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
             match state.view {
-                _ if state.detail.is_some() => {}
+                _ if state.detail.is_some() || state.host_detail.is_some() => {}
                 PAIRS => move_sel(&mut state.pair_sel, state.rows.len(), a, PAGE),
-                HOSTS => move_sel(&mut state.host_sel, state.snapshot.hosts.len(), a, PAGE),
+                HOSTS => move_sel(&mut state.host_sel, state.host_rows.len(), a, PAGE),
                 EVENTS => match a {
                     Action::Up => state.log.scroll(-1),
                     Action::Down => state.log.scroll(1),
@@ -273,11 +331,44 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
         Action::Open | Action::Right if state.view == PAIRS => {
             state.detail = state.selected_pair().map(|p| p.id.clone());
         }
-        Action::Back if state.detail.take().is_none() && state.view == EVENTS => {
+        Action::Open | Action::Right if state.view == HOSTS && state.host_detail.is_none() => {
+            state.host_detail = state.selected_host().map(|h| h.id.clone());
+        }
+        Action::Back if state.detail.is_some() || state.host_detail.is_some() => {
+            state.detail = None;
+            state.host_detail = None;
+        }
+        Action::Back if state.view == EVENTS => {
             state.log.correlation = None;
             state.log.filter.clear();
             state.log.min_severity = 0;
             state.log.refilter();
+        }
+        // Esc in Pairs or Hosts clears the filter (the order stays).
+        Action::Back => {
+            if let Some(l) = state.list_mut()
+                && !l.filter.is_empty()
+            {
+                l.filter.clear();
+                state.rebuild_lists();
+            }
+        }
+        Action::Filter | Action::Sort | Action::Jump if state.detail.is_some() || state.host_detail.is_some() => {}
+        Action::Filter if matches!(state.view, PAIRS | HOSTS) => state.prompt = Some(Prompt::Filter),
+        Action::Jump if matches!(state.view, PAIRS | HOSTS) => {
+            state.prompt = Some(Prompt::Jump {
+                text: String::new(),
+                from: state.list_sel(),
+            })
+        }
+        Action::Sort => {
+            let pairs = state.view == PAIRS;
+            if let Some(l) = state.list_mut() {
+                l.order = l.order.next(pairs);
+                let word = l.order.word();
+                state.rebuild_lists();
+                status(state, Level::Info, format!("order: {word}"));
+            }
         }
         Action::Switchover => {
             let target = if state.detail.is_some() {
@@ -343,7 +434,10 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
                 return vec![];
             }
             let preferred = match state.view {
-                HOSTS => state.snapshot.hosts.get(state.host_sel).map(|h| h.id.clone()),
+                HOSTS => match &state.host_detail {
+                    Some(h) => Some(h.clone()),
+                    None => state.selected_host().map(|h| h.id.clone()),
+                },
                 _ => state.selected_pair().map(|p| p.primary.host.clone()),
             };
             state.modal = Some(Modal::ScriptPick(ScriptPick {

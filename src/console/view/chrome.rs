@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{fit, row, span};
-use crate::console::keys::{self, Scope, VIEW_SCOPES};
+use crate::console::keys::{self, Scope};
 use crate::console::state::health::{self, Sev};
 use crate::console::state::{Level, State, VIEWS};
 use crate::console::theme::{Role, Theme};
@@ -92,14 +92,14 @@ pub fn tabs(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         if i == 4 && !state.is_drill() {
             continue;
         }
-        if i == state.view && state.detail.is_none() {
+        if i == state.view && state.detail.is_none() && state.host_detail.is_none() {
             spans.push(span(format!("[{} {name}]", i + 1), theme, Role::TabActive));
         } else {
             spans.push(span(format!(" {} {name} ", i + 1), theme, Role::Tab));
         }
         spans.push(Span::raw(" "));
     }
-    if let Some(p) = &state.detail {
+    if let Some(p) = state.detail.as_ref().or(state.host_detail.as_ref()) {
         spans.push(span(format!("[detail {p}]"), theme, Role::TabActive));
         spans.push(Span::raw(" "));
     }
@@ -189,10 +189,8 @@ pub fn status(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 pub fn keybar(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let scope = if state.modal.is_some() {
         Scope::Dialog
-    } else if state.detail.is_some() {
-        Scope::Pairs
     } else {
-        VIEW_SCOPES[state.view.min(VIEW_SCOPES.len() - 1)]
+        state.scope()
     };
     // In the table's order (the view's own keys first) as far as they fit, whole; `?`
     // always shows last, and says so when it holds keys the bar had no room for.

@@ -37,18 +37,39 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         };
         Line::from(span(format!("{text}{note}"), theme, sev_role(w)))
     }];
+    let (shown, hidden_bad) = state.hosts_shown();
+    if let Some(bar) = super::list_bar(
+        state,
+        theme,
+        &state.host_list,
+        "hosts",
+        (shown, hosts.len(), hidden_bad),
+        w,
+    ) {
+        out.push(bar);
+    }
+    if state.host_rows.is_empty() && !hosts.is_empty() {
+        out.push(Line::from(span(
+            "  no host matches the filter (Esc clears it)",
+            theme,
+            Role::Dim,
+        )));
+    }
+    let rows: Vec<&crate::wire::HostView> = state.host_rows.iter().filter_map(|i| hosts.get(*i)).collect();
     // Each host takes 1 + its apps lines; keep the selected host on screen.
-    let mut starts = Vec::with_capacity(hosts.len());
+    let mut starts = Vec::with_capacity(rows.len());
     let mut n = 0;
-    for h in hosts {
+    for h in &rows {
         starts.push(n);
         n += 1 + h.apps.len();
     }
-    let h = (area.height as usize).saturating_sub(1);
+    let top = out.len();
+    let h = (area.height as usize).saturating_sub(top);
     let sel_line = starts.get(state.host_sel).copied().unwrap_or(0);
     let first = window(sel_line, n, h);
+    let h = h + top - 1;
     let mut line = 0;
-    for (i, host) in hosts.iter().enumerate() {
+    for (i, host) in rows.iter().enumerate() {
         if line + 1 + host.apps.len() <= first {
             line += 1 + host.apps.len();
             continue;

@@ -10,6 +10,7 @@ mod dialogs;
 mod drill;
 mod events;
 mod help;
+mod hostdetail;
 mod hosts;
 mod pairs;
 mod report;
@@ -50,6 +51,9 @@ pub fn draw(f: &mut Frame, state: &State, theme: &Theme) {
     chrome::tabs(f, tabs, state, theme);
     match (state.view, &state.detail) {
         (_, Some(pair)) => detail::draw(f, body, state, theme, pair),
+        (HOSTS, None) if state.host_detail.is_some() => {
+            hostdetail::draw(f, body, state, theme, state.host_detail.as_deref().unwrap_or_default())
+        }
         (PAIRS, _) => pairs::draw(f, body, state, theme),
         (HOSTS, _) => hosts::draw(f, body, state, theme),
         (EVENTS, _) => events::draw(f, body, state, theme),
@@ -319,4 +323,59 @@ pub(crate) fn select(spans: Vec<Span<'static>>, selected: bool, theme: &Theme) -
     }
     let s = theme.get(Role::Selected);
     Line::from(spans.into_iter().map(|sp| sp.style(s)).collect::<Vec<_>>())
+}
+
+/// The line above a Pairs or Hosts table when it is filtered, ordered or a prompt is
+/// open: `order: severity · filter /sip_ · 3 of 10 pairs, 1 not OK hidden`. The count of
+/// hidden rows that are not healthy keeps a filter from hiding trouble silently.
+pub(crate) fn list_bar(
+    state: &State,
+    theme: &Theme,
+    list: &super::state::ListView,
+    noun: &str,
+    (shown, total, hidden_bad): (usize, usize, usize),
+    w: usize,
+) -> Option<Line<'static>> {
+    use super::state::{Order, Prompt};
+    let prompt = state
+        .prompt
+        .as_ref()
+        .filter(|_| state.view == PAIRS || state.view == HOSTS);
+    if !list.narrowed_or_sorted() && prompt.is_none() {
+        return None;
+    }
+    let mut spans = Vec::new();
+    if list.order != Order::Config {
+        spans.push(span(format!("order: {} ▼ ", list.order.word()), theme, Role::Title));
+    }
+    let mut count = format!("{shown} of {total} {noun}");
+    if hidden_bad > 0 {
+        count.push_str(&format!(", {hidden_bad} not OK hidden"));
+    }
+    count.push(' ');
+    spans.push(span(count, theme, if hidden_bad > 0 { Role::Warn } else { Role::Dim }));
+    let editing = prompt == Some(&Prompt::Filter);
+    if !list.filter.is_empty() || editing {
+        let used: usize = spans.iter().map(|s| s.width()).sum::<usize>() + 10 + usize::from(editing);
+        spans.push(span("· filter /", theme, Role::Key));
+        spans.push(span(
+            format!(
+                "{}{} ",
+                tail(&list.filter, w.saturating_sub(used)),
+                if editing { "_" } else { "" }
+            ),
+            theme,
+            Role::Input,
+        ));
+    }
+    if let Some(Prompt::Jump { text, .. }) = prompt {
+        let used: usize = spans.iter().map(|s| s.width()).sum::<usize>() + 9;
+        spans.push(span("· jump :", theme, Role::Key));
+        spans.push(span(
+            format!("{}_", tail(text, w.saturating_sub(used))),
+            theme,
+            Role::Input,
+        ));
+    }
+    Some(Line::from(spans))
 }

@@ -18,7 +18,7 @@ fn col(s: &str, w: usize) -> String {
     out
 }
 use crate::console::state::health::{self, Sev};
-use crate::console::state::{PairRow, State};
+use crate::console::state::{Order, PairRow, State};
 use crate::console::theme::{Role, Theme};
 use crate::wire::{InstanceView, PairView, VipView};
 
@@ -176,7 +176,16 @@ fn pair_line(p: &PairView, member: bool, selected: bool, c: &Cols, state: &State
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let s = &state.snapshot;
-    let h = (area.height as usize).saturating_sub(2);
+    let (shown, hidden_bad) = state.pairs_shown();
+    let bar = super::list_bar(
+        state,
+        theme,
+        &state.pair_list,
+        "pairs",
+        (shown, s.pairs.len(), hidden_bad),
+        area.width as usize,
+    );
+    let h = (area.height as usize).saturating_sub(2 + usize::from(bar.is_some()));
     let first = window(state.pair_sel, state.rows.len(), h);
     let visible: Vec<&PairView> = state
         .rows
@@ -194,21 +203,41 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         super::health_line(state, theme)
     };
+    // The column the rows are ordered by is marked `▼`.
+    let order = state.pair_list.order;
+    let title = |t: &str, o: Order| if o == order { format!("{t} ▼") } else { t.to_string() };
     let mut head = vec![
         span("  ", theme, Role::Title),
-        span(col("PAIR", c.name), theme, Role::Title),
+        span(col(&title("PAIR", Order::Name), c.name), theme, Role::Title),
     ];
     if c.site > 0 {
-        head.push(span(col("SITE", c.site), theme, Role::Title));
+        head.push(span(col(&title("SITE", Order::Site), c.site), theme, Role::Title));
     }
     head.push(span(col("PRIMARY", c.primary), theme, Role::Title));
     head.push(span(col("BACKUP", c.backup), theme, Role::Title));
     head.push(span(col("VIP IS", c.vip), theme, Role::Title));
     if c.last > 0 {
-        head.push(span(col("LAST SW", c.last), theme, Role::Title));
+        head.push(span(
+            col(&title("LAST SW", Order::LastSwitchover), c.last),
+            theme,
+            Role::Title,
+        ));
     }
-    head.push(span(fit("REDUNDANCY", c.red), theme, Role::Title));
-    let mut out = vec![Line::from(summary), Line::from(head)];
+    head.push(span(
+        fit(&title("REDUNDANCY", Order::Severity), c.red),
+        theme,
+        Role::Title,
+    ));
+    let mut out = vec![Line::from(summary)];
+    out.extend(bar);
+    out.push(Line::from(head));
+    if state.rows.is_empty() && !s.pairs.is_empty() {
+        out.push(Line::from(span(
+            "  no pair matches the filter (Esc clears it)",
+            theme,
+            Role::Dim,
+        )));
+    }
     for (i, r) in state.rows.iter().enumerate().skip(first).take(h) {
         let selected = i == state.pair_sel;
         match *r {
