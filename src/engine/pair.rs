@@ -291,6 +291,12 @@ impl Engine {
                     self.primary_unhealthy(p, s);
                     return;
                 }
+                if self.vip_nic_down(p, s).is_some() && self.topo.app(apps[s]).traffic.is_none() {
+                    // Its clients cannot reach it, and no traffic watch will say so (W4's
+                    // watch does, for the applications that have one): the NIC state does.
+                    self.vip_nic_lost(p, s);
+                    return;
+                }
                 let normal = rt[o].status.is_running() && rt[o].mode == Mode::Backup;
                 if normal && self.pairs[p.ix()].brain != Brain::Normal {
                     self.pairs[p.ix()].brain = Brain::Normal;
@@ -350,6 +356,24 @@ impl Engine {
                 self.apps[app.ix()].fenced = false;
                 let correlation = self.pairs[p.ix()].incident;
                 self.command(Command::Start { host, app, correlation });
+            }
+        }
+    }
+
+    /// The primary's VIP NIC is down: fail over like a SERVICE_UNAVAILABLE (when the
+    /// pair's triggers include it) to an instance whose VIP NIC is up.
+    fn vip_nic_lost(&mut self, p: PairIx, s: usize) {
+        if !self.topo.pair(p).failover.service_unavailable {
+            return;
+        }
+        let app = self.side_app(p, s);
+        let corr = self.pair_incident(p);
+        let nic = self.vip_nic_down(p, s).unwrap_or_default();
+        let cause = Cause::Failure(format!("the VIP NIC {nic} of {} is down", self.topo.app_label(app)));
+        match self.topo.pair(p).group {
+            Some(g) if self.is_member(p) => self.group_member_failed(g, p, s, cause, corr),
+            _ => {
+                self.auto_switchover(p, 1 - s, cause, corr);
             }
         }
     }
@@ -627,8 +651,9 @@ impl Engine {
             _ if pr.switchover.is_some() => return Redundancy::Degraded,
             _ => return Redundancy::NoPrimary,
         };
-        // A primary that reports itself unavailable does not serve, whatever its mode.
-        if rt[s].status == AppStatus::Unavailable {
+        // A primary that reports itself unavailable, or whose VIP NIC is down (its clients
+        // cannot reach it), does not serve, whatever its mode.
+        if rt[s].status == AppStatus::Unavailable || self.vip_nic_down(p, s).is_some() {
             return if pr.switchover.is_some() {
                 Redundancy::Degraded
             } else {
@@ -674,7 +699,12 @@ impl Engine {
         }
         self.update_backup_readiness(p);
         let pr = &self.pairs[p.ix()];
-        let corr = pr.incident;
+        let corr = if r.is_lost() && pr.was_ok && !pr.lost {
+            Some(self.pair_incident(p))
+        } else {
+            pr.incident
+        };
+        let pr = &self.pairs[p.ix()];
         if r.is_lost() && pr.was_ok && !pr.lost {
             self.pairs[p.ix()].lost = true;
             self.emit_with(

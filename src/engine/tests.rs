@@ -897,3 +897,29 @@ fn a_controller_that_stops_says_so() {
     let ids = h.ids();
     assert_eq!(ids[ids.len() - 2..], ["HC-2003", "HC-2001"]);
 }
+
+#[test]
+fn a_primary_whose_vip_nic_is_down_is_not_ok_and_fails_over() {
+    // Regression (console screenshot): east-vm1's VIP NIC down, its pair shown OK, its VIP
+    // "on east-vm1" although no client could reach it. Without a traffic watch, the NIC
+    // state is what tells.
+    let mut h = H::new();
+    h.e.handle(
+        h.now,
+        Input::NicState {
+            host: H1,
+            nic: 1,
+            up: false,
+        },
+    );
+    // Not OK at once: a switchover starts in the same step.
+    assert_eq!(h.e.pair(P).redundancy, Redundancy::Degraded);
+    h.pump();
+    assert_eq!(h.primary(), Some(B), "{:?}", h.ids());
+    let req = h.log.iter().find(|e| e.id == EventId::SwitchoverRequested).unwrap();
+    assert!(
+        req.message.contains("the VIP NIC sip of a@h1 is down"),
+        "{}",
+        req.message
+    );
+}

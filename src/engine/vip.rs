@@ -239,6 +239,31 @@ impl Engine {
         });
     }
 
+    /// No primary to place the VIP for, yet it is bound on both hosts: keep it where the
+    /// pair's chosen instance runs (where it will be wanted) and remove the duplicate.
+    fn vip_duplicate_without_primary(&mut self, p: PairIx) {
+        if self.deciding(p) {
+            return;
+        }
+        let keep = self.pairs[p.ix()].active;
+        let o = 1 - keep;
+        let v = &self.pairs[p.ix()].vip;
+        let ho = self.topo.app_host(self.side_app(p, o));
+        if v.obs[keep] == VipObs::Bound && v.obs[o] == VipObs::Bound && self.hosts[ho.ix()].connected {
+            if self.now >= v.retry_at[o] {
+                let reason = if v.fails[o] > 0 {
+                    VipReason::Retry
+                } else {
+                    VipReason::Placement
+                };
+                self.send_vip(p, o, false, reason);
+            } else {
+                let at = v.retry_at[o];
+                self.timers.set_earliest(TimerKey::Vip(p), at);
+            }
+        }
+    }
+
     /// Level-triggered reconciliation of one pair's VIP.
     pub(crate) fn reconcile_vip(&mut self, p: PairIx) {
         let pr = &self.pairs[p.ix()];
@@ -253,7 +278,10 @@ impl Engine {
             let host = self.topo.app_host(self.side_app(p, pv.side));
             self.on_vip_result(host, p, pv.enable, false, "no answer from the agent".into());
         }
-        let Some(d) = self.vip_desired(p) else { return };
+        let Some(d) = self.vip_desired(p) else {
+            self.vip_duplicate_without_primary(p);
+            return;
+        };
         let o = 1 - d;
         let hd = self.topo.app_host(self.side_app(p, d));
         let ho = self.topo.app_host(self.side_app(p, o));
