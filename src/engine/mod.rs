@@ -16,6 +16,7 @@ mod host;
 mod pair;
 mod peer_site;
 pub mod plan;
+mod recovery;
 mod script;
 mod switchover;
 pub mod time;
