@@ -535,13 +535,18 @@ impl Engine {
             // failure in a row, so a broken instance is not ordered about forever.
             let pr = &mut self.pairs[p.ix()];
             pr.failed_attempts += 1;
-            let n = pr.failed_attempts.min(8);
-            let wait = self
-                .topo
-                .controller
-                .mode_timeout
-                .times(1u64 << (n - 1))
-                .min(Span::secs(300));
+            // The first failure is retried at once (an order lost once, e.g. a hook that
+            // hung for a moment); then mode-timeout, doubling, at most 5 minutes.
+            let n = pr.failed_attempts.min(9);
+            let wait = if n == 1 {
+                Span::ZERO
+            } else {
+                self.topo
+                    .controller
+                    .mode_timeout
+                    .times(1u64 << (n - 2))
+                    .min(Span::secs(300))
+            };
             pr.retry_after[sw.to] = self.now + wait;
             self.timers.set(TimerKey::Recheck(p), self.now + wait);
         }

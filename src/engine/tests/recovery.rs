@@ -268,3 +268,21 @@ fn a_primary_whose_vip_nic_is_down_is_not_ok_and_fails_over() {
         req.message
     );
 }
+
+#[test]
+fn a_promotion_lost_once_is_retried_at_once() {
+    // The promotion of b hangs (its mode hook) and the hook recovers meanwhile: the failed
+    // attempt is retried as soon as it times out, not a backoff later.
+    let mut h = H::new();
+    h.hung_hook = Some(B);
+    h.input(Input::AppState {
+        app: A,
+        report: AppReport::Exited { code: 1 },
+    });
+    h.advance(5);
+    h.hung_hook = None;
+    assert_eq!(h.primary(), None);
+    h.advance(6);
+    assert!(h.ids().contains(&"HC-1103"), "{:?}", h.ids());
+    assert_eq!(h.primary(), Some(B), "{:?}", h.ids());
+}
