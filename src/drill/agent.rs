@@ -626,14 +626,24 @@ impl Drill {
         }
     }
 
-    /// Stops a site's controller process, or starts a new one (with an empty state).
+    /// Stops a site's controller process, or starts a new one that restores the durable
+    /// state its predecessor committed. A daemon commits that state after every step, so
+    /// taking it at the instant of the crash is the same as taking the last commit.
     fn controller_power(&mut self, s: SiteIx, up: bool) {
         self.world.controllers_up[s.ix()] = up;
         if up {
-            self.engines[s.ix()] = Some(Engine::new(self.topo.clone(), s));
+            let mut e = Engine::new(self.topo.clone(), s);
+            #[cfg(test)]
+            {
+                e.sabotage = self.sabotage;
+            }
+            if let Some(state) = &self.journal[s.ix()] {
+                e.restore(state);
+            }
+            self.engines[s.ix()] = Some(e);
             self.with_engine(s, |e, now| e.handle(now, Input::Start));
-        } else {
-            self.engines[s.ix()] = None;
+        } else if let Some(e) = self.engines[s.ix()].take() {
+            self.journal[s.ix()] = Some(e.durable());
         }
     }
 

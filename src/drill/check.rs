@@ -4,7 +4,9 @@
 //! 2. after the last fault heals, every pair is back to redundancy OK within a stated bound;
 //! 3. a group switchover runs VIP control exactly once per host;
 //! 4. no automatic switchover to a backup that reported itself not ready;
-//! 5. every event of an incident carries the incident's correlation id.
+//! 5. every event of an incident carries the incident's correlation id;
+//! 6. no correlation id is handed out again by a restarted controller (it names one
+//!    incident for good: the journal, alarm reactions and operators rely on it).
 //!
 //! The checker watches the simulated truth (the world), the engines' inputs, commands and
 //! events; it never asks the engine whether it did well.
@@ -61,6 +63,12 @@ pub struct Checker {
     corr_expect_vip: Vec<Option<Correlation>>,
     correlation: Vec<String>,
     correlation_count: usize,
+    /// Per site, how many times its controller started; per correlation, in which of its
+    /// site's controller lives it first appeared.
+    incarnation: Vec<u32>,
+    corr_life: std::collections::HashMap<Correlation, u32>,
+    reused: Vec<String>,
+    reused_count: usize,
     ok: Vec<bool>,
     ok_since: Vec<Option<Time>>,
     not_ok: usize,
@@ -101,6 +109,10 @@ impl Checker {
             corr_expect_vip: vec![None; n],
             correlation: Vec::new(),
             correlation_count: 0,
+            incarnation: vec![0; topo.sites.len()],
+            corr_life: std::collections::HashMap::new(),
+            reused: Vec::new(),
+            reused_count: 0,
             ok: vec![false; n],
             ok_since: vec![None; n],
             not_ok: n,
@@ -235,12 +247,29 @@ impl Checker {
             }
         }
         if let (EventId::ControllerStarted, Entity::Site(s)) = (e.id, &e.subject) {
+            self.incarnation[s.ix()] += 1;
+        }
+        if let Some(c) = e.correlation {
+            let life = self.incarnation[c.site.ix()];
+            let first = *self.corr_life.entry(c).or_insert(life);
+            if first != life {
+                note(
+                    &mut self.reused,
+                    &mut self.reused_count,
+                    format!(
+                        "{} of a restarted controller reuses {} (first used before the restart)",
+                        e.id.code(),
+                        topo.correlation_label(c)
+                    ),
+                );
+            }
+        }
+        if let (EventId::ControllerStarted, Entity::Site(s)) = (e.id, &e.subject) {
             for p in topo.pair_ixs().filter(|p| topo.pair(*p).site == *s) {
                 self.corr_open[p.ix()] = None;
                 self.corr_expect_vip[p.ix()] = None;
             }
-            // A restarted controller numbers its incidents from 1 again (its state does not
-            // survive yet): episodes of the old one are over.
+            // Episodes of the old controller are over: the new one does not carry them on.
             self.vip_cmds.retain(|k, _| k.0.site != *s);
             self.group_episode.retain(|c, _| c.site != *s);
             self.episode_leader.retain(|k, _| k.0.site != *s);
@@ -550,6 +579,15 @@ impl Checker {
                 "held".into()
             } else {
                 more(self.correlation_count, &self.correlation)
+            },
+        });
+        out.push(CheckResult {
+            name: "no correlation id reused after a controller restart".into(),
+            passed: self.reused_count == 0,
+            detail: if self.reused_count == 0 {
+                "held".into()
+            } else {
+                more(self.reused_count, &self.reused)
             },
         });
         out

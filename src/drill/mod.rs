@@ -204,6 +204,12 @@ pub struct Drill {
     last_down: Vec<Time>,
     /// Every engine call, when recording is on.
     recording: Option<Vec<(Time, SiteIx, Recorded)>>,
+    /// Per site: the durable state its controller last committed (its journal), which a
+    /// restarted controller restores.
+    pub(crate) journal: Vec<Option<crate::engine::Durable>>,
+    /// Test-only engine sabotage, given to every engine including restarted ones.
+    #[cfg(test)]
+    pub(crate) sabotage: crate::engine::Sabotage,
 }
 
 impl Drill {
@@ -211,6 +217,7 @@ impl Drill {
     pub fn new(topo: Topology, seed: u64) -> Drill {
         let topo = Arc::new(topo);
         let topo_hosts = topo.hosts.len();
+        let topo_sites = topo.sites.len();
         let engines = topo.site_ixs().map(|s| Some(Engine::new(topo.clone(), s))).collect();
         let mut d = Drill {
             world: World::new(&topo),
@@ -242,6 +249,9 @@ impl Drill {
             last_up: vec![Time::ZERO; topo_hosts],
             last_down: vec![Time::ZERO; topo_hosts],
             recording: None,
+            journal: vec![None; topo_sites],
+            #[cfg(test)]
+            sabotage: crate::engine::Sabotage::default(),
         };
         d.boot();
         d
@@ -617,7 +627,14 @@ impl Drill {
             }
             OpCommand::Maintenance { pair, on } => {
                 let p = topo.pair_ix(pair).ok_or_else(|| format!("unknown pair `{pair}`"))?;
-                (topo.pair(p).site, OperatorCommand::Maintenance { pair: p, on: *on })
+                (
+                    topo.pair(p).site,
+                    OperatorCommand::Maintenance {
+                        pair: p,
+                        on: *on,
+                        expires: None,
+                    },
+                )
             }
             OpCommand::RunScript { script, host } => {
                 let s = topo
@@ -633,7 +650,7 @@ impl Drill {
         };
         let (op_pair, op_maintenance) = match &cmd {
             OperatorCommand::Switchover { pair, .. } => (Some(*pair), None),
-            OperatorCommand::Maintenance { pair, on } => (Some(*pair), Some(*on)),
+            OperatorCommand::Maintenance { pair, on, .. } => (Some(*pair), Some(*on)),
             _ => (None, None),
         };
         let req = OperatorRequest {

@@ -9,6 +9,7 @@ use crate::engine::{Sabotage, Span, Time};
 fn run(name: &str, sabotage: Sabotage) -> Report {
     let s = scenario::build(name, 1, &RandomOptions::default()).expect("known scenario");
     let mut d = Drill::with_scenario(s, 1);
+    d.sabotage = sabotage;
     for e in d.engines.iter_mut().flatten() {
         e.sabotage = sabotage;
     }
@@ -115,6 +116,7 @@ const ORACLE_SEEDS: std::ops::Range<u64> = 0..50;
 fn run_scenario(s: Scenario, sabotage: Sabotage) -> Report {
     let seed = 1;
     let mut d = Drill::with_scenario(s, seed);
+    d.sabotage = sabotage;
     for e in d.engines.iter_mut().flatten() {
         e.sabotage = sabotage;
     }
@@ -130,6 +132,7 @@ fn random_run(seed: u64, topo: Option<&str>, extra: &[(Time, Action)], sabotage:
     s.schedule.extend(extra.iter().cloned());
     s.schedule.sort_by_key(|(t, _)| *t);
     let mut d = Drill::with_scenario(s, seed);
+    d.sabotage = sabotage;
     for e in d.engines.iter_mut().flatten() {
         e.sabotage = sabotage;
     }
@@ -298,4 +301,13 @@ fn the_oracle_catches_set_mode_reactions_in_maintenance() {
     });
     eprintln!("`{check}` caught on random seed {seed:?} (set-mode reaction, maintenance on east-sip)");
     assert!(seed.is_some());
+}
+
+#[test]
+fn a_restarted_controller_that_reuses_correlation_ids_fails_the_reuse_check() {
+    let s = Sabotage {
+        forget_correlation_counter: true,
+        ..Sabotage::default()
+    };
+    assert_breaks("site-failure", s, "no correlation id reused after a controller restart");
 }

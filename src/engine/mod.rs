@@ -9,6 +9,7 @@
 
 pub mod alarm;
 pub mod config;
+mod durable;
 pub mod endpoint;
 pub mod event;
 mod group;
@@ -27,6 +28,7 @@ mod vip;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use durable::{Durable, DurableAnswer, DurablePair, MAX_REMEMBERED_REQUESTS};
 pub use event::{Correlation, Entity, Event, EventId, Severity};
 pub use host::Failure;
 pub use pair::{AppRt, AppStatus, Brain, Mode, PairRt, Redundancy};
@@ -141,6 +143,8 @@ pub enum OperatorCommand {
     Maintenance {
         pair: PairIx,
         on: bool,
+        /// Maintenance ends by itself after this long (HC-1601); `None` until turned off.
+        expires: Option<Span>,
     },
     RunScript {
         script: ScriptIx,
@@ -285,6 +289,8 @@ pub struct Sabotage {
     pub members_decide_alone: bool,
     /// Set-mode alarm reactions run for a pair in maintenance.
     pub set_mode_ignores_maintenance: bool,
+    /// A restored controller numbers its correlations from 1 again.
+    pub forget_correlation_counter: bool,
 }
 
 /// A script run the engine started and waits for.
@@ -307,7 +313,9 @@ pub struct Engine {
     alarms: Vec<AlarmRt>,
     peer: Option<PeerRt>,
     runs: BTreeMap<u64, RunRt>,
-    requests: BTreeMap<String, Result<Accepted, Refused>>,
+    requests: durable::Requests,
+    /// The durable state last handed out by [`Engine::take_durable`].
+    last_durable: Option<Durable>,
     timers: Timers,
     commands: Vec<Command>,
     events: Vec<Event>,
@@ -346,7 +354,8 @@ impl Engine {
             alarms,
             peer,
             runs: BTreeMap::new(),
-            requests: BTreeMap::new(),
+            requests: durable::Requests::default(),
+            last_durable: None,
             timers: Timers::default(),
             commands: Vec::new(),
             events: Vec::new(),
@@ -454,6 +463,7 @@ impl Engine {
                 TimerKey::ModeOrder(a) => self.on_mode_order_timer(a),
                 TimerKey::Vip(p) | TimerKey::Recheck(p) => self.mark_pair(p),
                 TimerKey::AntiFlap(p) => self.on_anti_flap_timer(p),
+                TimerKey::Maintenance(p) => self.on_maintenance_expired(p),
                 TimerKey::PeerProbe => self.on_peer_probe_timer(),
                 TimerKey::PeerOos => self.on_peer_oos_timer(),
                 TimerKey::Script(run) => self.on_script_timer(run),
@@ -507,11 +517,15 @@ impl Engine {
                     .unwrap_or_default(),
                 if *force { " (forced)" } else { "" }
             ),
-            OperatorCommand::Maintenance { pair, on } => {
+            OperatorCommand::Maintenance { pair, on, expires } => {
                 format!(
-                    "maintenance {} on {}",
+                    "maintenance {} on {}{}",
                     if *on { "on" } else { "off" },
-                    self.topo.pair(*pair).id
+                    self.topo.pair(*pair).id,
+                    match expires {
+                        Some(s) if *on => format!(" for {s}"),
+                        _ => String::new(),
+                    }
                 )
             }
             OperatorCommand::RunScript { script, host } => {
@@ -552,7 +566,10 @@ impl Engine {
             OperatorCommand::Switchover { pair, to, force } => {
                 self.operator_switchover(pair, to, force, &req.operator, corr)
             }
-            OperatorCommand::Maintenance { pair, on } => self.set_maintenance(pair, on, corr),
+            OperatorCommand::Maintenance { pair, on, expires } => {
+                let until = expires.filter(|_| on).map(|s| self.now + s);
+                self.set_maintenance(pair, on, until, corr)
+            }
             OperatorCommand::RunScript { script, host } => self.operator_script(script, host, corr),
             OperatorCommand::ResetAntiFlap { pair } => self.reset_anti_flap(pair, corr),
         }

@@ -153,6 +153,8 @@ pub struct PairRt {
     pub active: usize,
     pub switchover: Option<Switchover>,
     pub maintenance: bool,
+    /// When maintenance ends by itself, if it was asked for a limited time.
+    pub maintenance_until: Option<Time>,
     /// Completion times of the switchovers inside the anti-flap window.
     pub history: Vec<Time>,
     pub flapping: bool,
@@ -469,19 +471,37 @@ impl Engine {
         })
     }
 
-    pub(crate) fn set_maintenance(&mut self, p: PairIx, on: bool, corr: Correlation) -> Result<Accepted, Refused> {
+    pub(crate) fn set_maintenance(
+        &mut self,
+        p: PairIx,
+        on: bool,
+        until: Option<Time>,
+        corr: Correlation,
+    ) -> Result<Accepted, Refused> {
         if !self.owns_pair(p) {
             return Err(Refused(format!(
                 "pair {} belongs to another site's controller",
                 self.topo.pair(p).id
             )));
         }
+        // Asking again replaces the expiry (or removes it).
+        self.pairs[p.ix()].maintenance_until = until;
+        match until {
+            Some(at) => self.timers.set(TimerKey::Maintenance(p), at),
+            None => self.timers.cancel(TimerKey::Maintenance(p)),
+        }
         if self.pairs[p.ix()].maintenance != on {
             self.pairs[p.ix()].maintenance = on;
-            let (id, text) = if on {
-                (EventId::MaintenanceOn, "maintenance on: no automatic action")
-            } else {
-                (EventId::MaintenanceOff, "maintenance off: automatic actions resume")
+            let (id, text) = match (on, until) {
+                (true, Some(at)) => (
+                    EventId::MaintenanceOn,
+                    format!("maintenance on for {}: no automatic action", at.since(self.now)),
+                ),
+                (true, None) => (EventId::MaintenanceOn, "maintenance on: no automatic action".into()),
+                (false, _) => (
+                    EventId::MaintenanceOff,
+                    "maintenance off: automatic actions resume".into(),
+                ),
             };
             self.emit(
                 id,
@@ -497,5 +517,28 @@ impl Engine {
             switchover: None,
             run: None,
         })
+    }
+
+    /// A limited maintenance ran out: automatic actions resume, as if the operator had
+    /// turned it off.
+    pub(crate) fn on_maintenance_expired(&mut self, p: PairIx) {
+        let pr = &mut self.pairs[p.ix()];
+        pr.maintenance_until = None;
+        if !pr.maintenance {
+            return;
+        }
+        pr.maintenance = false;
+        let corr = self.new_correlation();
+        self.emit(
+            EventId::MaintenanceOff,
+            Entity::Pair(p),
+            Entity::Pair(p),
+            Some(corr),
+            format!(
+                "pair {}: maintenance expired: automatic actions resume",
+                self.topo.pair(p).id
+            ),
+        );
+        self.mark_pair(p);
     }
 }

@@ -22,6 +22,8 @@ pub enum TimerKey {
     Recheck(PairIx),
     /// The oldest switchover of a flapping pair leaves the window.
     AntiFlap(PairIx),
+    /// A pair's maintenance expires.
+    Maintenance(PairIx),
     /// Send the next inter-site probe.
     PeerProbe,
     /// The inter-site link goes out of service unless an answer arrives.

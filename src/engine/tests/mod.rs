@@ -341,14 +341,54 @@ fn a_manual_switchover_demotes_first_and_moves_the_vip_with_one_correlation() {
 #[test]
 fn maintenance_holds_back_automatic_failover_until_it_ends() {
     let mut h = H::new();
-    h.op(OperatorCommand::Maintenance { pair: P, on: true }, None).unwrap();
+    h.op(
+        OperatorCommand::Maintenance {
+            pair: P,
+            on: true,
+            expires: None,
+        },
+        None,
+    )
+    .unwrap();
     h.input(Input::AppState {
         app: A,
         report: AppReport::Exited { code: 1 },
     });
     assert_eq!(h.primary(), None);
     assert_eq!(h.e.pair(P).redundancy, Redundancy::Maintenance);
-    h.op(OperatorCommand::Maintenance { pair: P, on: false }, None).unwrap();
+    h.op(
+        OperatorCommand::Maintenance {
+            pair: P,
+            on: false,
+            expires: None,
+        },
+        None,
+    )
+    .unwrap();
+    assert_eq!(h.primary(), Some(B), "{:?}", h.ids());
+}
+
+#[test]
+fn limited_maintenance_expires_by_itself_and_failover_follows() {
+    let mut h = H::new();
+    h.op(
+        OperatorCommand::Maintenance {
+            pair: P,
+            on: true,
+            expires: Some(Span::secs(60)),
+        },
+        None,
+    )
+    .unwrap();
+    h.input(Input::AppState {
+        app: A,
+        report: AppReport::Exited { code: 1 },
+    });
+    h.advance(30);
+    assert_eq!(h.primary(), None, "still in maintenance: {:?}", h.ids());
+    h.advance(31);
+    assert!(!h.e.pair(P).maintenance);
+    assert!(h.ids().contains(&"HC-1601"), "{:?}", h.ids());
     assert_eq!(h.primary(), Some(B), "{:?}", h.ids());
 }
 
@@ -491,8 +531,24 @@ fn a_set_mode_reaction_is_a_switchover_with_its_gates() {
         vec![Reaction::SetMode { app: B, primary: true }]
     );
     let mut h = h;
-    h.op(OperatorCommand::Maintenance { pair: P, on: true }, None).unwrap();
-    h.op(OperatorCommand::Maintenance { pair: P, on: false }, None).unwrap();
+    h.op(
+        OperatorCommand::Maintenance {
+            pair: P,
+            on: true,
+            expires: None,
+        },
+        None,
+    )
+    .unwrap();
+    h.op(
+        OperatorCommand::Maintenance {
+            pair: P,
+            on: false,
+            expires: None,
+        },
+        None,
+    )
+    .unwrap();
     assert_eq!(h.primary(), Some(B), "{:?}", h.ids());
     let req = h.log.iter().find(|e| e.id == EventId::SwitchoverRequested).unwrap();
     assert!(
@@ -506,7 +562,15 @@ fn a_set_mode_reaction_is_a_switchover_with_its_gates() {
 fn a_set_mode_reaction_is_refused_in_maintenance() {
     // Regression: the reaction ordered the mode directly, bypassing maintenance.
     let mut h = with_alarm("event = \"HC-1600\"\npair = \"p\"\nreactions = [{ set-mode = \"b\", mode = \"primary\" }]");
-    h.op(OperatorCommand::Maintenance { pair: P, on: true }, None).unwrap();
+    h.op(
+        OperatorCommand::Maintenance {
+            pair: P,
+            on: true,
+            expires: None,
+        },
+        None,
+    )
+    .unwrap();
     assert!(h.ids().contains(&"HC-1400"), "{:?}", h.ids());
     assert_eq!(h.primary(), Some(A), "{:?}", h.ids());
     let refused = h.log.iter().find(|e| e.id == EventId::SwitchoverRefused).unwrap();
@@ -657,4 +721,5 @@ fn at_start_the_preferred_instance_gets_time_to_report() {
     );
 }
 
+mod durable;
 mod recovery;

@@ -211,7 +211,15 @@ fn a_lost_agent_vip_is_unknown_not_a_duplicate() {
 fn an_operator_switchover_in_maintenance_moves_the_vip() {
     // Regression: the VIP stayed on the old host and the new primary went unavailable.
     let mut h = H::new();
-    h.op(OperatorCommand::Maintenance { pair: P, on: true }, None).unwrap();
+    h.op(
+        OperatorCommand::Maintenance {
+            pair: P,
+            on: true,
+            expires: None,
+        },
+        None,
+    )
+    .unwrap();
     h.switchover(false, None).unwrap();
     assert_eq!(h.primary(), Some(B));
     assert_eq!(h.e.pair(P).vip.obs, [VipObs::Unbound, VipObs::Bound], "{:?}", h.ids());
