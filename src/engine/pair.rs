@@ -232,6 +232,15 @@ impl Engine {
         if side != pr.active || pr.maintenance {
             return;
         }
+        // A restarted controller's chosen side is a default until the modes are learned:
+        // an instance known to run as backup, or one not heard from yet during the
+        // start-up grace, is no primary to fail over from. Reconciliation decides once the
+        // modes are known.
+        let a = &self.apps[app.ix()];
+        if (a.mode_known && a.mode == Mode::Backup) || (!a.mode_known && self.now < self.grace_until) {
+            self.mark_pair(p);
+            return;
+        }
         if !failure.triggers(&self.topo.pair(p).failover) {
             return;
         }

@@ -247,8 +247,11 @@ impl Engine {
             self.order_mode(to_app, Mode::Primary, Some(corr));
             Step::Promoting
         };
+        // A target that already runs as primary (a restarted controller that had not yet
+        // learned which side serves) is no side change: it never counts against anti-flap.
+        let already_primary = self.apps[to_app.ix()].is_known_primary();
         let pr = &mut self.pairs[p.ix()];
-        let restore = pr.active == to && !f.is_known_primary();
+        let restore = (pr.active == to && !f.is_known_primary()) || already_primary;
         pr.switchover = Some(Switchover {
             id,
             from,

@@ -161,3 +161,49 @@ fn a_durable_state_survives_json() {
     let text = serde_json::to_string(&d).unwrap();
     assert_eq!(serde_json::from_str::<Durable>(&text).unwrap(), d);
 }
+
+#[test]
+fn a_restarted_controller_does_not_fail_over_from_a_backup_it_took_for_the_primary() {
+    // Regression (random seed 270): after a restart the pair's chosen side is a default;
+    // the backup's SERVICE_UNAVAILABLE arrived before the primary's mode and started a
+    // "switchover" to the instance already primary, which counted against anti-flap.
+    let mut h = H::new();
+    h.switchover(false, None).unwrap();
+    assert_eq!(h.primary(), Some(B));
+    let mut e = Engine::new(h.e.topology().clone(), SiteIx(0));
+    e.restore(&h.e.durable());
+    let mut r = H {
+        e,
+        now: h.now,
+        log: Vec::new(),
+        vip_ok: true,
+        peer_answers: true,
+        hung_hook: None,
+    };
+    r.input(Input::Start);
+    for host in [H1, H2] {
+        r.input(Input::Heartbeat { host });
+    }
+    r.input(Input::AppState {
+        app: B,
+        report: AppReport::Running,
+    });
+    r.input(Input::ModeReport {
+        app: A,
+        mode: Mode::Backup,
+    });
+    r.input(Input::AppState {
+        app: A,
+        report: AppReport::ServiceUnavailable {
+            detail: "start-up check".into(),
+        },
+    });
+    r.input(Input::ModeReport {
+        app: B,
+        mode: Mode::Primary,
+    });
+    r.advance(12);
+    assert_eq!(r.primary(), Some(B));
+    assert_eq!(r.count(EventId::SwitchoverRequested), 0, "{:?}", r.ids());
+    assert!(r.e.pair(P).history.is_empty());
+}
