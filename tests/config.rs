@@ -328,3 +328,43 @@ fn every_problem_is_reported_at_once_in_file_order() {
     assert!(lines.len() >= 3, "{e}");
     assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{lines:?}");
 }
+
+#[test]
+fn controller_urls_and_interface_names_are_checked() {
+    assert_one(
+        "oos-force = \"20s\"",
+        "oos-force = \"20s\"\ncontroller = \"ftp://10.0.0.5:7400\"",
+        "deploy.toml:9: site[east].controller: `ftp://10.0.0.5:7400` must start with http:// or https://",
+    );
+    assert_one(
+        "oos-force = \"20s\"",
+        "oos-force = \"20s\"\ncontroller = \"http://10.0.0.5\"",
+        "deploy.toml:9: site[east].controller: `http://10.0.0.5` needs a port (1..=65535)",
+    );
+    assert_one(
+        "oos-force = \"20s\"",
+        "oos-force = \"20s\"\ncontroller = \"http://u:p@10.0.0.5:7400/x\"",
+        "deploy.toml:9: site[east].controller: `http://u:p@10.0.0.5:7400/x` must be only a scheme, a host and a port (no path, query or credentials)",
+    );
+    let nics = "nics = [\"mgmt\", \"sip\"]";
+    assert_one(
+        nics,
+        "nics = [\"mgmt\", \"sip\"]\ninterfaces = { sop = \"eth1\" }",
+        "deploy.toml:18: host[h1].interfaces: `sop` is not one of this host's nics (mgmt, sip)",
+    );
+    assert_one(
+        nics,
+        "nics = [\"mgmt\", \"sip\"]\ninterfaces = { sip = \"eth 1\" }",
+        "deploy.toml:18: host[h1].interfaces: interface name `eth 1` contains a space: an id uses only letters, digits, `.`, `_` and `-`",
+    );
+    let text = with_backup_pair(BASE).replacen(
+        nics,
+        "nics = [\"mgmt\", \"sip\"]\ninterfaces = { sip = \"veth-h1\" }",
+        1,
+    );
+    let topo = config::parse(&text, "deploy.toml").expect("valid");
+    assert_eq!(
+        topo.hosts[0].interfaces,
+        vec!["mgmt".to_string(), "veth-h1".to_string()]
+    );
+}

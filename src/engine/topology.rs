@@ -49,6 +49,9 @@ pub struct Site {
     pub oos_check: Span,
     /// The link is out of service after this long without a probe answer.
     pub oos_force: Span,
+    /// The base URL of the site's controller API (`http://10.0.0.5:7400`): where its
+    /// agents connect and what the peer site's controller probes.
+    pub controller: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -58,6 +61,8 @@ pub struct Host {
     pub nics: Vec<String>,
     /// Index into `nics` of the NIC the agent talks to the controller through.
     pub management_nic: usize,
+    /// Per NIC (same order as `nics`), the kernel interface the agent acts on.
+    pub interfaces: Vec<String>,
     pub apps: Vec<AppIx>,
 }
 

@@ -86,6 +86,7 @@ pub(super) struct RawSite {
     pub(super) peer: Option<S<String>>,
     pub(super) oos_check: Option<S<RawSpan>>,
     pub(super) oos_force: Option<S<RawSpan>>,
+    pub(super) controller: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +96,7 @@ pub(super) struct RawHost {
     pub(super) site: S<String>,
     pub(super) nics: S<Vec<S<String>>>,
     pub(super) management_nic: Option<S<String>>,
+    pub(super) interfaces: Option<S<std::collections::BTreeMap<String, S<String>>>>,
 }
 
 #[derive(Deserialize)]

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use super::raw::*;
-use super::{Ctx, Limits, index_ids, list, lookup, nic_problem, vip_address};
+use super::{Ctx, Limits, clip, escape, index_ids, list, lookup, nic_problem, vip_address};
 use crate::engine::event::EventId;
 use crate::engine::time::Span;
 use crate::engine::topology::*;
@@ -146,11 +146,19 @@ fn sites(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
                 format!("must be longer than oos-check ({oos_check})"),
             );
         }
+        let controller = s.controller.as_ref().and_then(|u| match url_problem(u.get_ref()) {
+            Some(problem) => {
+                ctx.err(u.span(), f("controller"), problem);
+                None
+            }
+            None => Some(u.get_ref().trim_end_matches('/').to_string()),
+        });
         topo.sites.push(Site {
             id: id.clone(),
             peer,
             oos_check,
             oos_force,
+            controller,
         });
     }
     for (i, s) in raw.site.iter().enumerate() {
@@ -199,11 +207,28 @@ fn hosts(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
             }),
             None => 0,
         };
+        let mut interfaces = nics.clone();
+        if let Some(map) = &h.interfaces {
+            for (nic, iface) in map.get_ref() {
+                match nics.iter().position(|n| n == nic) {
+                    None => ctx.err(
+                        map.span(),
+                        f("interfaces"),
+                        format!("`{}` is not one of this host's nics ({})", escape(nic), list(&nics)),
+                    ),
+                    Some(i) => match nic_problem(iface.get_ref()) {
+                        Some(problem) => ctx.err(iface.span(), f("interfaces"), format!("interface name {problem}")),
+                        None => interfaces[i] = iface.get_ref().clone(),
+                    },
+                }
+            }
+        }
         topo.hosts.push(Host {
             id: id.clone(),
             site,
             nics,
             management_nic,
+            interfaces,
             apps: Vec::new(),
         });
     }
@@ -645,5 +670,35 @@ fn endpoints(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) {
             servers: [primary.unwrap_or(PairIx(0)), backup.unwrap_or(PairIx(0))],
             settings,
         });
+    }
+}
+
+/// Why `url` is not a controller base URL (`http://HOST:PORT` or `https://HOST:PORT`, no
+/// path, query or credentials), if it is not.
+fn url_problem(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    let Some(rest) = rest else {
+        return Some(format!(
+            "`{}` must start with http:// or https://",
+            escape(&clip(url, 60))
+        ));
+    };
+    let authority = rest.trim_end_matches('/');
+    if authority.is_empty() || url.len() > 256 {
+        return Some(format!("`{}` needs a host and a port", escape(&clip(url, 60))));
+    }
+    if authority
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '/' | '?' | '#' | '@'))
+    {
+        return Some(format!(
+            "`{}` must be only a scheme, a host and a port (no path, query or credentials)",
+            escape(&clip(url, 60))
+        ));
+    }
+    let port = authority.rsplit_once(':').map(|(_, p)| p);
+    match port.map(|p| p.parse::<u16>()) {
+        Some(Ok(p)) if p > 0 => None,
+        _ => Some(format!("`{}` needs a port (1..=65535)", escape(&clip(url, 60)))),
     }
 }
