@@ -30,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Rehearse failures on a simulated deployment (the console, or headless with --headless).
     Drill(DrillArgs),
+    /// Run a site's controller: the engine on real hosts, the journal and the API.
+    Controller(crate::daemon::controller::ControllerArgs),
     /// Work with deployment files.
     Config {
         #[command(subcommand)]
@@ -179,10 +181,29 @@ pub fn clap_exit(e: clap::Error) -> ExitCode {
 pub fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         Command::Drill(args) => drill(args),
+        Command::Controller(args) => controller(args),
         Command::Config {
             command: ConfigCommand::Check { file },
         } => config_check(&file),
     }
+}
+
+fn controller(args: crate::daemon::controller::ControllerArgs) -> color_eyre::Result<ExitCode> {
+    let topology = match read_topology(&args.config).map_err(UsageError)? {
+        Ok(t) => t,
+        Err(e) => {
+            let first = e.problems.first().map(|p| p.to_string()).unwrap_or_default();
+            let more = e.problems.len().saturating_sub(1);
+            let tail = if more > 0 {
+                format!(" (and {more} more: hactl config check)")
+            } else {
+                String::new()
+            };
+            return Err(UsageError(format!("{first}{tail}")).into());
+        }
+    };
+    crate::daemon::controller::start(args, topology).map_err(UsageError)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Reads a deployment file (a regular file of at most [`config::MAX_FILE_BYTES`]) and

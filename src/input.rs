@@ -65,6 +65,18 @@ fn kind(meta: &std::fs::Metadata) -> &'static str {
     "a special file"
 }
 
+/// [`read_file`] for UTF-8 text; the error names the file.
+pub fn read_text(path: &Path, limit: u64) -> Result<String, String> {
+    let bytes = read_file(path, limit).map_err(|e| format!("{}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{}: not UTF-8 text (byte {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod console;
+pub mod daemon;
 pub mod drill;
 pub mod engine;
 pub mod input;

@@ -168,6 +168,8 @@ impl Engine {
             if let Some(at) = pr.maintenance_until {
                 self.timers.set(TimerKey::Maintenance(p), at);
             }
+            self.mark_pair(p);
+            let pr = &mut self.pairs[p.ix()];
             if pr.flapping {
                 // Re-armed from the history: stable again once the oldest leaves the window.
                 let until = pr.history.first().map_or(Time(0), |t| *t + af.window);

@@ -1,0 +1,8 @@
+//! The daemons: `hactl controller` (one per site) and `hactl agent` (one per host), two
+//! drivers of the same engine the drill runs. [`link`] is the agent link's protocol,
+//! [`journal`] the controller's durable record, [`auth`] its tokens and roles.
+
+pub mod auth;
+pub mod controller;
+pub mod journal;
+pub mod link;
