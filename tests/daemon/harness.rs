@@ -1,0 +1,332 @@
+//! Harness for the daemon tests: a real `hactl controller` process on loopback (port 0,
+//! its address read from its first line), its tokens, an HTTP client, and a scripted agent
+//! that speaks the agent link (hello, state, heartbeats, answering mode orders) so the
+//! controller's API, journal and restart can be tested without root.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use hactl::daemon::link::{AgentMsg, ControllerMsg, LINK_VERSION, WireReport, topology_summary};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub const TOPOLOGY: &str = r#"
+[controller]
+heartbeat-interval = "200ms"
+heartbeat-timeout = "1s"
+mode-timeout = "2s"
+
+[[site]]
+id = "east"
+
+[[host]]
+id = "h1"
+site = "east"
+nics = ["mgmt"]
+
+[[host]]
+id = "h2"
+site = "east"
+nics = ["mgmt"]
+
+[[app]]
+id = "a"
+kind = "sip-server"
+host = "h1"
+announces-primary = false
+restart-delay = "1s"
+backup-check = { enabled = false }
+
+[[app]]
+id = "b"
+kind = "sip-server"
+host = "h2"
+announces-primary = false
+restart-delay = "1s"
+backup-check = { enabled = false }
+
+[[pair]]
+id = "p"
+apps = ["a", "b"]
+anti-flap = { max-switchovers = 2, window = "10m" }
+
+[[script]]
+id = "hello"
+command = "/bin/echo"
+"#;
+
+pub const OPERATOR: &str = "operator-secret-0123456789";
+pub const VIEWER: &str = "viewer-secret-0123456789";
+pub const ADMIN: &str = "admin-secret-0123456789";
+pub const AGENT: &str = "agent-secret-0123456789";
+
+pub fn tokens_file() -> String {
+    format!(
+        "[[token]]\nname = \"alice\"\nrole = \"operator\"\nsecret = \"{OPERATOR}\"\n\
+         [[token]]\nname = \"watcher\"\nrole = \"viewer\"\nsecret = \"{VIEWER}\"\n\
+         [[token]]\nname = \"root\"\nrole = \"admin\"\nsecret = \"{ADMIN}\"\n\
+         [[token]]\nname = \"agents\"\nrole = \"agent\"\nsecret = \"{AGENT}\"\n"
+    )
+}
+
+/// A scratch directory removed on drop.
+pub struct Dir(pub PathBuf);
+
+impl Dir {
+    pub fn new(name: &str) -> Dir {
+        let d = std::env::temp_dir().join(format!("hactl-daemon-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("scratch dir");
+        std::fs::write(d.join("deploy.toml"), TOPOLOGY).expect("topology");
+        std::fs::write(d.join("tokens.toml"), tokens_file()).expect("tokens");
+        Dir(d)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running controller, killed on drop.
+pub struct Controller {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Controller {
+    /// Starts `hactl controller` for site east in `dir` on `listen` (e.g. 127.0.0.1:0).
+    pub fn start(dir: &Path, listen: &str) -> Controller {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hactl"))
+            .args(["controller", "--config"])
+            .arg(dir.join("deploy.toml"))
+            .args(["--site", "east", "--listen", listen, "--data"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the controller");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let url = first
+            .split("listening on ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no address in `{first}`"))
+            .trim()
+            .to_string();
+        // Keep draining its standard error so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Controller { child, url }
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn addr(&self) -> String {
+        self.url.trim_start_matches("http://").to_string()
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+pub async fn get(url: &str, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+    let mut r = client().get(format!("{url}{path}"));
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let resp = r.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+pub async fn post(
+    url: &str,
+    path: &str,
+    token: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> (u16, serde_json::Value) {
+    let mut r = client().post(format!("{url}{path}")).body(body);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let resp = r.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+/// Waits until `f` holds (polling), or panics with `what` after `secs`.
+pub async fn until<F, Fut>(secs: u64, what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Every event the controller has journaled.
+pub async fn all_events(url: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let (s, v) = get(url, &format!("/v1/events?after={after}&limit=1000"), Some(VIEWER)).await;
+        assert_eq!(s, 200, "{v}");
+        let page = v["events"].as_array().cloned().unwrap_or_default();
+        if page.is_empty() {
+            return out;
+        }
+        after = page.last().and_then(|e| e["seq"].as_u64()).unwrap_or(after);
+        out.extend(page);
+    }
+}
+
+pub async fn pair(url: &str, id: &str) -> serde_json::Value {
+    let (s, v) = get(url, "/v1/snapshot", Some(VIEWER)).await;
+    assert_eq!(s, 200, "{v}");
+    v["pairs"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["id"] == id).cloned())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// What a scripted agent can be told to do.
+pub enum Ctl {
+    /// Report the app as exited (a crash): no more heartbeats for it; mode none.
+    Exit(String),
+    /// Report the app running again (after a restart).
+    Run(String),
+}
+
+/// A scripted agent for `host`: says hello with the topology's summary (or `summary`),
+/// reports its apps running with no mode, heartbeats, and answers every mode order by
+/// reporting the new mode. Returns the control channel and the first controller answer.
+pub async fn agent(
+    url: &str,
+    host: &str,
+    apps: &[&str],
+    summary: Option<Vec<String>>,
+) -> (mpsc::UnboundedSender<Ctl>, ControllerMsg) {
+    let topo = hactl::engine::config::parse(TOPOLOGY, "deploy.toml").expect("topology");
+    let ws_url = format!("{}/v1/agents/link", url.replace("http://", "ws://"));
+    let mut req = ws_url.into_client_request().expect("request");
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {AGENT}").parse().expect("header"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("connect the link");
+    let hello = AgentMsg::Hello {
+        version: LINK_VERSION,
+        host: host.into(),
+        topology: summary.unwrap_or_else(|| topology_summary(&topo)),
+    };
+    let send = |m: &AgentMsg| Message::Text(serde_json::to_string(m).expect("json").into());
+    ws.send(send(&hello)).await.expect("hello");
+    let first = match ws.next().await {
+        Some(Ok(Message::Text(t))) => serde_json::from_str::<ControllerMsg>(&t).expect("answer"),
+        other => panic!("no answer to hello: {other:?}"),
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel::<Ctl>();
+    if !matches!(first, ControllerMsg::Welcome { .. }) {
+        return (tx, first);
+    }
+    let apps: Vec<String> = apps.iter().map(|s| s.to_string()).collect();
+    tokio::spawn(async move {
+        let mut modes: std::collections::HashMap<String, String> =
+            apps.iter().map(|a| (a.clone(), "none".to_string())).collect();
+        let mut running: std::collections::HashSet<String> = apps.iter().cloned().collect();
+        for a in &apps {
+            let _ = ws.send(send(&AgentMsg::Heartbeat)).await;
+            let _ = ws
+                .send(send(&AgentMsg::App {
+                    app: a.clone(),
+                    report: WireReport::Running,
+                }))
+                .await;
+            let _ = ws
+                .send(send(&AgentMsg::Mode {
+                    app: a.clone(),
+                    mode: "none".into(),
+                }))
+                .await;
+        }
+        let mut beat = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                _ = beat.tick() => {
+                    if ws.send(send(&AgentMsg::Heartbeat)).await.is_err() { return; }
+                }
+                ctl = rx.recv() => match ctl {
+                    None => { let _ = ws.close(None).await; return; }
+                    Some(Ctl::Exit(app)) => {
+                        running.remove(&app);
+                        modes.insert(app.clone(), "none".into());
+                        let _ = ws.send(send(&AgentMsg::App { app, report: WireReport::Exited { code: 137 } })).await;
+                    }
+                    Some(Ctl::Run(app)) => {
+                        running.insert(app.clone());
+                        let _ = ws.send(send(&AgentMsg::App { app: app.clone(), report: WireReport::Running })).await;
+                        let _ = ws.send(send(&AgentMsg::Mode { app, mode: "none".into() })).await;
+                    }
+                },
+                frame = ws.next() => match frame {
+                    Some(Ok(Message::Text(t))) => {
+                        match serde_json::from_str::<ControllerMsg>(&t) {
+                            Ok(ControllerMsg::SetMode { app, mode, .. }) if running.contains(&app) => {
+                                modes.insert(app.clone(), mode.clone());
+                                let _ = ws.send(send(&AgentMsg::Mode { app, mode })).await;
+                            }
+                            Ok(ControllerMsg::Resync) => {
+                                for a in &apps {
+                                    let report = if running.contains(a) { WireReport::Running } else { WireReport::Exited { code: 137 } };
+                                    let _ = ws.send(send(&AgentMsg::App { app: a.clone(), report })).await;
+                                    let mode = modes.get(a).cloned().unwrap_or_else(|| "none".into());
+                                    let _ = ws.send(send(&AgentMsg::Mode { app: a.clone(), mode })).await;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    _ => return,
+                },
+            }
+        }
+    });
+    (tx, first)
+}
