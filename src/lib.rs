@@ -4,6 +4,7 @@
 //! - [`engine`]: the pure HA state machine (inputs and `now` in; commands and events out).
 //! - [`drill`]: a simulated deployment driving the engine in virtual time, with named
 //!   scenarios, invariant checks and graded reports.
+//! - [`daemon`]: the controller and agent daemons, and the agent's executors that act on a host.
 //! - [`wire`]: the serde types shared by the JSON outputs, the console and the API.
 //! - [`cli`]: the command line; [`input`]: reading the files it names, bounded.
 

@@ -78,12 +78,16 @@ pub enum ProbeKind {
     SipOptions,
     /// A TCP connect to the port.
     Tcp,
+    /// The probe's `command` (argv, no shell) run by the agent; exit 0 is healthy.
+    Exec,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Probe {
     pub kind: ProbeKind,
     pub port: u16,
+    /// The argv of an `exec` probe; empty for the other kinds.
+    pub command: Vec<String>,
     pub interval: Span,
     pub timeout: Span,
     /// Consecutive failures before the application counts as failed.

@@ -107,6 +107,7 @@ pub(super) struct RawProbe {
     pub(super) interval: Option<S<RawSpan>>,
     pub(super) timeout: Option<S<RawSpan>>,
     pub(super) failures: Option<S<i64>>,
+    pub(super) command: Option<S<Vec<S<String>>>>,
 }
 
 #[derive(Deserialize)]

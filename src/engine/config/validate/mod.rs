@@ -335,11 +335,12 @@ fn apps(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) -> Vec<boo
             let kind = match p.kind.get_ref().as_str() {
                 "sip-options" => ProbeKind::SipOptions,
                 "tcp" => ProbeKind::Tcp,
+                "exec" => ProbeKind::Exec,
                 other => {
                     ctx.err(
                         p.kind.span(),
                         f("probe.kind"),
-                        format!("unknown probe kind `{other}` (expected sip-options or tcp)"),
+                        format!("unknown probe kind `{other}` (expected sip-options, tcp or exec)"),
                     );
                     ProbeKind::Tcp
                 }
@@ -353,9 +354,29 @@ fn apps(ctx: &mut Ctx, raw: &RawFile, ids: &Ids, topo: &mut Topology) -> Vec<boo
                     5060
                 }
             };
+            let command: Vec<String> = match &p.command {
+                Some(c) => {
+                    for part in c.get_ref() {
+                        ctx.text(part.span(), f("probe.command"), part.get_ref());
+                    }
+                    if kind != ProbeKind::Exec {
+                        ctx.err(c.span(), f("probe.command"), "only an exec probe has a command");
+                    } else if c.get_ref().is_empty() {
+                        ctx.err(c.span(), f("probe.command"), "an exec probe needs a command");
+                    }
+                    c.get_ref().iter().map(|s| s.get_ref().clone()).collect()
+                }
+                None => {
+                    if kind == ProbeKind::Exec {
+                        ctx.err(p.kind.span(), f("probe.command"), "an exec probe needs a command");
+                    }
+                    Vec::new()
+                }
+            };
             Probe {
                 kind,
                 port,
+                command,
                 interval: ctx.span_of(&p.interval, &f("probe.interval"), Span::secs(5)),
                 timeout: ctx.span_of(&p.timeout, &f("probe.timeout"), Span::secs(2)),
                 failures: ctx.count_of(&p.failures, &f("probe.failures"), 1..101, 3),
