@@ -368,3 +368,26 @@ fn controller_urls_and_interface_names_are_checked() {
         vec!["mgmt".to_string(), "veth-h1".to_string()]
     );
 }
+
+#[test]
+fn exec_probes_need_a_command_and_only_they_have_one() {
+    let exec = "probe = { kind = \"exec\", command = [\"/usr/local/bin/check\", \"a1\"] }";
+    assert_eq!(
+        problems("probe = { kind = \"sip-options\", port = 5060 }", exec),
+        Vec::<String>::new()
+    );
+    let text = with_backup_pair(BASE).replacen("probe = { kind = \"sip-options\", port = 5060 }", exec, 1);
+    let topo = config::parse(&text, "deploy.toml").unwrap();
+    let probe = topo.apps[0].probe.as_ref().unwrap();
+    assert_eq!(probe.command, vec!["/usr/local/bin/check", "a1"]);
+    assert_one(
+        "probe = { kind = \"sip-options\", port = 5060 }",
+        "probe = { kind = \"exec\" }",
+        "deploy.toml:30: app[a1].probe.command: an exec probe needs a command",
+    );
+    assert_one(
+        "probe = { kind = \"sip-options\", port = 5060 }",
+        "probe = { kind = \"tcp\", port = 80, command = [\"/bin/true\"] }",
+        "deploy.toml:30: app[a1].probe.command: only an exec probe has a command",
+    );
+}

@@ -1,11 +1,13 @@
 //! Running one command to completion: argv without a shell, in a process group of its own,
-//! stdin from /dev/null, stdout and stderr read line by line (long lines clipped), every
-//! line optionally streamed through a bounded channel and the last few kept, and a
-//! timeout after which the whole group is killed. Hooks, scripts and `exec` probes are
-//! all this with different reporting.
+//! stdin from /dev/null, stdout and stderr into one pipe (as `2>&1`: the lines keep the
+//! order they were written in, which two pipes would lose) read line by line (long lines
+//! clipped), every line optionally streamed through a bounded channel and the last few
+//! kept, and a timeout after which the whole group is killed. Hooks, scripts and `exec`
+//! probes are all this with different reporting.
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::os::fd::OwnedFd;
 use std::process::{ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -53,16 +55,9 @@ impl fmt::Display for Exit {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stream {
-    Stdout,
-    Stderr,
-}
-
-/// One line of output, without its line end, decoded lossily as UTF-8.
+/// One line of output (stdout or stderr), without its line end, decoded lossily as UTF-8.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Line {
-    pub stream: Stream,
     pub text: String,
     /// The line was longer than [`MAX_LINE`] bytes and was cut.
     pub clipped: bool,
@@ -80,7 +75,7 @@ pub enum Status {
 pub struct Outcome {
     pub status: Status,
     pub duration: Duration,
-    /// The last lines of output (both streams, in arrival order).
+    /// The last lines of output.
     pub tail: Vec<Line>,
 }
 
@@ -127,32 +122,33 @@ pub async fn run(
     out: Output,
 ) -> Result<Outcome, CommandError> {
     let (program, args) = argv.split_first().ok_or(CommandError::Empty)?;
+    let spawn_err = |source| CommandError::Spawn {
+        program: program.clone(),
+        source,
+    };
+    let (reader, writer) = std::io::pipe().map_err(spawn_err)?;
+    let writer2 = writer.try_clone().map_err(spawn_err)?;
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
         .args(extra_args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::from(writer2))
         .process_group(0)
         .kill_on_drop(true);
     let started = Instant::now();
-    let mut child = cmd.spawn().map_err(|source| CommandError::Spawn {
-        program: program.clone(),
-        source,
-    })?;
+    let spawned = cmd.spawn();
+    // The command keeps our copies of the pipe's write end: drop them, or no end of
+    // output would ever be seen.
+    drop(cmd);
+    let mut child = spawned.map_err(spawn_err)?;
     let pgid = child.id().map_or(0, |p| p as i32);
     let sink = Sink {
         tail: Mutex::new(VecDeque::new()),
         keep: out.tail,
     };
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    let readers = async {
-        tokio::join!(
-            read_lines(stdout, Stream::Stdout, &sink, out.lines.clone()),
-            read_lines(stderr, Stream::Stderr, &sink, out.lines.clone()),
-        )
-    };
+    let reader = tokio::net::unix::pipe::Receiver::from_owned_fd(OwnedFd::from(reader)).ok();
+    let readers = read_lines(reader, &sink, out.lines);
     let mut exited: Option<std::io::Result<ExitStatus>> = None;
     let work = async {
         tokio::pin!(readers);
@@ -210,12 +206,7 @@ impl Sink {
     }
 }
 
-async fn read_lines(
-    r: Option<impl AsyncRead + Unpin>,
-    stream: Stream,
-    sink: &Sink,
-    mut tx: Option<mpsc::Sender<Line>>,
-) {
+async fn read_lines(r: Option<impl AsyncRead + Unpin>, sink: &Sink, mut tx: Option<mpsc::Sender<Line>>) {
     let Some(mut r) = r else { return };
     let mut buf = vec![0u8; 8192];
     let mut splitter = LineSplitter::default();
@@ -225,16 +216,16 @@ async fn read_lines(
             Ok(n) => n,
         };
         for (text, clipped) in splitter.push(&buf[..n]) {
-            emit(stream, text, clipped, sink, &mut tx).await;
+            emit(text, clipped, sink, &mut tx).await;
         }
     }
     if let Some((text, clipped)) = splitter.finish() {
-        emit(stream, text, clipped, sink, &mut tx).await;
+        emit(text, clipped, sink, &mut tx).await;
     }
 }
 
-async fn emit(stream: Stream, text: String, clipped: bool, sink: &Sink, tx: &mut Option<mpsc::Sender<Line>>) {
-    let line = Line { stream, text, clipped };
+async fn emit(text: String, clipped: bool, sink: &Sink, tx: &mut Option<mpsc::Sender<Line>>) {
+    let line = Line { text, clipped };
     sink.keep(&line);
     if let Some(s) = tx
         && s.send(line).await.is_err()

@@ -4,7 +4,8 @@
 //!   interface: from /sys/class/net/IF (no process per poll) on the host, from
 //!   `ip -n NS -j -s link show dev IF` in a namespace;
 //! - VIPs: `ip [-n NS] addr add|del ADDR/PREFIX dev IF` (IPv6 with `nodad`, usable at once),
-//!   idempotent (an address already there, or already gone, is success), and observed with
+//!   idempotent (an address already there, or already gone, is success: checked by looking,
+//!   since the wording of the kernel's refusal varies), and observed with
 //!   `ip [-n NS] -j addr show dev IF`;
 //! - a gratuitous ARP for an IPv4 VIP, sent by the agent itself (see [`super::garp`]).
 //!
@@ -176,8 +177,11 @@ impl Net {
             args.push("nodad");
         }
         match self.ip(&args).await {
-            Err(NetError::Command { detail, .. }) if detail.contains("File exists") => Ok(()),
-            r => r.map(drop),
+            Ok(_) => Ok(()),
+            // Kernels word "already there" differently (`File exists`, `Address already
+            // assigned`): look instead of parsing.
+            Err(e) if matches!(e, NetError::Command { .. }) && self.vip_bound(vip, ifname).await? => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
@@ -186,8 +190,9 @@ impl Net {
         check_if(ifname)?;
         let addr = vip.to_string();
         match self.ip(&["addr", "del", addr.as_str(), "dev", ifname]).await {
-            Err(NetError::Command { detail, .. }) if detail.contains("Cannot assign requested address") => Ok(()),
-            r => r.map(drop),
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e, NetError::Command { .. }) && !self.vip_bound(vip, ifname).await? => Ok(()),
+            Err(e) => Err(e),
         }
     }
 

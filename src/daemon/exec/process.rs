@@ -203,10 +203,10 @@ impl Supervisor {
         let pid = child.id().map_or(0, |p| p as i32);
         let pid_path = self.pid_path(app);
         // A process that cannot be adopted after an agent restart would run twice: refuse.
-        let written = PidRecord::of(pid, argv)
-            .ok_or_else(|| std::io::Error::other("the process died at once"))
-            .and_then(|r| write_pid_file(&pid_path, &r));
-        if let Err(source) = written {
+        // One that already exited needs no pid file; the watcher reports its exit.
+        if let Some(record) = PidRecord::of(pid, argv)
+            && let Err(source) = write_pid_file(&pid_path, &record)
+        {
             let _ = pgroup::signal_group(pid, libc::SIGKILL);
             let _ = child.wait().await;
             return Err(file_err(app, "cannot write the pid file", &pid_path, source));
