@@ -169,7 +169,7 @@ async fn a_stale_or_garbled_pid_file_is_ignored() {
         argv: vec!["true".into()],
     };
     std::fs::write(sup.pid_path("a"), serde_json::to_vec(&record).unwrap()).unwrap();
-    assert!(sup.adopt("a").unwrap().is_none());
+    assert!(sup.adopt("a").await.unwrap().is_none());
     assert!(!sup.pid_path("a").exists(), "the stale file is removed");
     // Our own pid with a wrong start time: a reused pid, not the app.
     let me = std::process::id() as i32;
@@ -180,7 +180,7 @@ async fn a_stale_or_garbled_pid_file_is_ignored() {
         ..record.clone()
     };
     std::fs::write(sup.pid_path("b"), serde_json::to_vec(&reused).unwrap()).unwrap();
-    assert!(sup.adopt("b").unwrap().is_none());
+    assert!(sup.adopt("b").await.unwrap().is_none());
     std::fs::write(sup.pid_path("c"), b"\x00not json{").unwrap();
     let p = sup.start("c", &["sleep".to_string(), "100".to_string()]).await.unwrap();
     assert!(!p.adopted());
@@ -217,6 +217,6 @@ async fn a_zombie_counts_as_dead() {
     };
     assert!(!record.still_runs());
     std::fs::write(sup.pid_path("z"), serde_json::to_vec(&record).unwrap()).unwrap();
-    assert!(sup.adopt("z").unwrap().is_none());
+    assert!(sup.adopt("z").await.unwrap().is_none());
     let _ = child.wait();
 }

@@ -136,7 +136,7 @@ impl Supervisor {
 
     /// The instance a previous agent started, if its pid file names a process that still
     /// runs. A pid file of a dead process (or unreadable) is removed.
-    pub fn adopt(&self, app: &str) -> Result<Option<AppProcess>, ProcessError> {
+    pub async fn adopt(&self, app: &str) -> Result<Option<AppProcess>, ProcessError> {
         check_id(app)?;
         let path = self.pid_path(app);
         let text = match std::fs::read_to_string(&path) {
@@ -176,7 +176,7 @@ impl Supervisor {
 
     /// Adopts the running instance if there is one, otherwise starts `argv`.
     pub async fn start(&self, app: &str, argv: &[String]) -> Result<AppProcess, ProcessError> {
-        if let Some(p) = self.adopt(app)? {
+        if let Some(p) = self.adopt(app).await? {
             return Ok(p);
         }
         let (program, args) = argv
