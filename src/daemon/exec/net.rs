@@ -10,8 +10,8 @@
 //! - a gratuitous ARP for an IPv4 VIP, sent by the agent itself (see [`super::garp`]).
 //!
 //! `ip` is run with an argv (never a shell) and a 5 s bound; every error names the
-//! interface, the address and the command. A NIC of the configuration is the name of the
-//! interface on its host ([`interface_for`]).
+//! interface, the address and the command. A NIC of the configuration is the kernel
+//! interface its host's `interfaces` maps it to ([`interface_for`]).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -110,9 +110,13 @@ pub enum Garp {
     NotIpv4,
 }
 
-/// The interface name of NIC `nic` (an index into the host's NICs) on `host`.
+/// The kernel interface of NIC `nic` (an index into the host's NICs) on `host`, as the
+/// host's `interfaces` maps it (the NIC's own name by default).
 pub fn interface_for(host: &Host, nic: usize) -> Option<&str> {
-    host.nics.get(nic).map(String::as_str)
+    host.interfaces
+        .get(nic)
+        .or_else(|| host.nics.get(nic))
+        .map(String::as_str)
 }
 
 /// The network of the host, or of one network namespace.
@@ -367,6 +371,20 @@ mod tests {
         assert!(check_if("eth0.100").is_ok());
         assert!(Net::in_netns("-x").is_err());
         assert!(Net::in_netns("hactl-test-1").is_ok());
+    }
+
+    #[test]
+    fn a_nic_maps_to_its_hosts_interface() {
+        let host = Host {
+            id: "h1".into(),
+            site: crate::engine::SiteIx(0),
+            nics: vec!["mgmt".into(), "sip".into()],
+            management_nic: 0,
+            interfaces: vec!["mgmt".into(), "veth-h1".into()],
+            apps: vec![],
+        };
+        assert_eq!(interface_for(&host, 1), Some("veth-h1"));
+        assert_eq!(interface_for(&host, 2), None);
     }
 
     #[tokio::test]
