@@ -291,6 +291,12 @@ impl AppProcess {
         Ok(self.wait().await)
     }
 
+    /// SIGTERM to the whole group, without waiting (the agent core escalates to SIGKILL
+    /// after its grace); the exit is reported by [`AppProcess::wait`].
+    pub fn terminate(&self) -> Result<(), ProcessError> {
+        self.signal(libc::SIGTERM)
+    }
+
     /// SIGKILL to the whole group; the exit is reported by [`AppProcess::wait`].
     pub fn kill(&self) -> Result<(), ProcessError> {
         self.signal(libc::SIGKILL)
