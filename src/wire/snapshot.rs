@@ -1,45 +1,14 @@
-//! Serde types shared by the JSON outputs (`--json`), the console and the HTTP API. Names
-//! are resolved to ids here, so these types travel without the topology. Built from engine
-//! state by [`snapshot`] and [`event_record`].
-
-use std::collections::BTreeMap;
+//! The deployment's state as controllers report it: one [`Snapshot`] per controller (its
+//! site's part, built by [`super::site_snapshot`]) and their merge, which is what a console
+//! shows. A site whose controller cannot be reached stays in the merge with nothing known
+//! about it (pairs `unknown`, never `ok`).
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{self, AppStatus, Engine, Event, Mode, Topology, VipObs};
+use super::state::{AgentState, NicState, PeerLinkState, SiteMode, or_unknown};
+use crate::engine::{AppStatus, Mode, Redundancy, Step, VipObs};
 
-/// One logged event, as operators and scripts see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventRecord {
-    /// Position in the log (stable, increasing; the cursor of `events since`).
-    pub seq: u64,
-    pub t_ms: u64,
-    pub id: String,
-    pub severity: String,
-    pub source: String,
-    pub subject: String,
-    pub correlation: Option<String>,
-    pub message: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub attrs: BTreeMap<String, String>,
-}
-
-/// Renders an engine event for the log.
-pub fn event_record(topo: &Topology, seq: u64, e: &Event) -> EventRecord {
-    EventRecord {
-        seq,
-        t_ms: e.t.ms(),
-        id: e.id.code().to_string(),
-        severity: e.severity().as_str().to_string(),
-        source: topo.entity_label(&e.source),
-        subject: topo.entity_label(&e.subject),
-        correlation: e.correlation.map(|c| topo.correlation_label(c)),
-        message: e.message.clone(),
-        attrs: e.attrs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
-    }
-}
-
-/// The whole deployment as its controllers see it at one instant.
+/// The deployment, or one controller's part of it, at one instant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub t_ms: u64,
@@ -54,17 +23,15 @@ pub struct Snapshot {
 pub struct SiteView {
     pub id: String,
     pub peer: Option<String>,
-    /// Whether this site's controller runs (in drill: the site is not failed).
+    /// Whether this site's controller runs and answers (in drill: the site is not failed).
     pub controller_up: bool,
     pub link: Option<PeerLinkView>,
-    /// `peered` or `single-site`.
-    pub mode: String,
+    pub mode: SiteMode,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeerLinkView {
-    /// `in-service`, `unreachable` (a probe went unanswered) or `out-of-service`.
-    pub state: String,
+    pub state: PeerLinkState,
     /// Time since the last probe answer, if any answer ever came.
     pub last_answer_age_ms: Option<u64>,
     pub oos_check_ms: u64,
@@ -75,8 +42,7 @@ pub struct PeerLinkView {
 pub struct HostView {
     pub id: String,
     pub site: String,
-    /// `connected` or `lost`.
-    pub agent: String,
+    pub agent: AgentState,
     pub last_heard_age_ms: Option<u64>,
     pub nics: Vec<NicView>,
     pub apps: Vec<AppView>,
@@ -85,8 +51,7 @@ pub struct HostView {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NicView {
     pub name: String,
-    /// `up`, `down` or `unknown`.
-    pub state: String,
+    pub state: NicState,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,10 +60,9 @@ pub struct AppView {
     pub kind: String,
     pub host: String,
     pub pair: Option<String>,
-    /// `up`, `unavailable`, `down` or `unknown`.
-    pub status: String,
-    /// `primary`, `backup` or `none`.
-    pub mode: String,
+    pub status: AppStatus,
+    /// With status `unknown`, the last known mode.
+    pub mode: Mode,
     pub detail: String,
 }
 
@@ -106,8 +70,8 @@ pub struct AppView {
 pub struct InstanceView {
     pub app: String,
     pub host: String,
-    pub status: String,
-    pub mode: String,
+    pub status: AppStatus,
+    pub mode: Mode,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,11 +80,17 @@ pub struct VipView {
     pub nic: String,
     /// The host that should hold it (the primary's), when there is a primary.
     pub desired: Option<String>,
-    /// Per host of the pair: `bound`, `unbound`, or `unknown`.
-    pub hosts: Vec<(String, String)>,
+    /// Per host of the pair, what its agent reports (`unknown` when it cannot).
+    pub hosts: Vec<VipHostView>,
     /// Hosts that report it bound.
     pub holders: Vec<String>,
     pub duplicate: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VipHostView {
+    pub host: String,
+    pub state: VipObs,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,12 +103,14 @@ pub struct PairView {
     pub primary: InstanceView,
     pub backup: InstanceView,
     pub vip: Option<VipView>,
-    /// OK, DEGRADED, NO BACKUP, NO PRIMARY, SPLIT BRAIN, BACKUP NOT READY, MAINTENANCE.
-    pub redundancy: String,
+    /// `ok`, `maintenance`, `degraded`, `backup-not-ready`, `no-backup`, `no-primary`,
+    /// `split-brain`, or `unknown` (`None`) when no controller can say.
+    #[serde(default, with = "or_unknown")]
+    pub redundancy: Option<Redundancy>,
     pub maintenance: bool,
     pub flapping: bool,
-    /// `demoting`, `promoting` or `announcing` while a switchover runs.
-    pub switchover: Option<String>,
+    /// The step of the switchover running, if one runs.
+    pub switchover: Option<Step>,
     pub last_switchover_age_ms: Option<u64>,
     pub incident: Option<String>,
 }
@@ -151,7 +123,9 @@ pub struct GroupView {
     pub members: Vec<String>,
     /// The host the group runs primary on.
     pub primary_host: String,
-    pub redundancy: String,
+    /// The worst of its members; `unknown` (`None`) when no controller can say.
+    #[serde(default, with = "or_unknown")]
+    pub redundancy: Option<Redundancy>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,263 +138,87 @@ pub struct EndpointView {
     pub unregistered: u32,
 }
 
-/// A switchover plan, for the confirmation dialog, `--dry-run` and the API.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlanView {
-    pub pair: String,
-    pub requested: String,
-    pub group: Option<String>,
-    pub from: String,
-    pub to: String,
-    pub steps: Vec<String>,
-    pub vip: Option<String>,
-    pub reactions: Vec<String>,
-    pub members: Vec<String>,
-    pub checks: Vec<CheckView>,
-    /// Runs without force.
-    pub allowed: bool,
-    /// Runs only with force (typing the pair's name in the console).
-    pub needs_force: bool,
-    /// Cannot run even forced.
-    pub blocked: bool,
+/// One controller's part of the deployment, as a console holds it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Part {
+    /// Fresh from its controller.
+    Live(Snapshot),
+    /// The last part known of a controller that cannot be reached now (or its
+    /// [`super::skeleton`] if none ever came): shown with nothing known.
+    Unreachable(Snapshot),
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckView {
-    pub name: String,
-    /// `pass`, `warn` or `fail`.
-    pub status: String,
-    pub detail: String,
-    pub forcible: bool,
-}
-
-pub fn plan_view(topo: &Topology, p: &engine::Plan) -> PlanView {
-    PlanView {
-        pair: topo.pair(p.pair).id.clone(),
-        requested: topo.pair(p.requested).id.clone(),
-        group: p.group.map(|g| topo.group(g).id.clone()),
-        from: topo.app_label(p.from),
-        to: topo.app_label(p.to),
-        steps: p.steps.clone(),
-        vip: p
-            .vip
-            .as_ref()
-            .map(|(a, f, t)| format!("{a}: {} -> {}", topo.host(*f).id, topo.host(*t).id)),
-        reactions: p.reactions.clone(),
-        members: p
-            .members
-            .iter()
-            .map(|(m, f, t)| format!("{}: {} -> {}", topo.pair(*m).id, topo.app_label(*f), topo.app_label(*t)))
-            .collect(),
-        checks: p
-            .checks
-            .iter()
-            .map(|c| CheckView {
-                name: c.name.to_string(),
-                status: c.status.as_str().to_string(),
-                detail: c.detail.clone(),
-                forcible: c.forcible,
-            })
-            .collect(),
-        allowed: p.allowed(false),
-        needs_force: p.needs_force() && !p.blocked(),
-        blocked: p.blocked(),
+impl Part {
+    pub fn snapshot_mut(&mut self) -> &mut Snapshot {
+        match self {
+            Part::Live(s) | Part::Unreachable(s) => s,
+        }
     }
 }
 
-fn instance(topo: &Topology, e: &Engine, app: engine::AppIx) -> InstanceView {
-    let a = e.app(app);
-    InstanceView {
-        app: topo.app(app).id.clone(),
-        host: topo.host(topo.app_host(app)).id.clone(),
-        status: a.status.as_str().to_string(),
-        mode: a.mode.as_str().to_string(),
+impl Snapshot {
+    /// Combines controllers' parts, in the order given (each site's items in their
+    /// configured order). An unreachable controller's part is kept, with nothing known
+    /// ([`Snapshot::unknown`]): its site stays visible, its pairs `unknown`, never `ok`.
+    /// The merge's time is the latest part's.
+    pub fn merge(parts: impl IntoIterator<Item = Part>) -> Snapshot {
+        let mut out = Snapshot::default();
+        for part in parts {
+            let s = match part {
+                Part::Live(s) => s,
+                Part::Unreachable(s) => s.unknown(),
+            };
+            out.t_ms = out.t_ms.max(s.t_ms);
+            out.sites.extend(s.sites);
+            out.hosts.extend(s.hosts);
+            out.pairs.extend(s.pairs);
+            out.groups.extend(s.groups);
+            out.endpoints.extend(s.endpoints);
+        }
+        out
     }
-}
 
-/// Builds the snapshot from the engines of every running controller. `engines[i]` is the
-/// controller of site `i`, or `None` when that site's controller is down (its pairs then
-/// show their last known state as unknown).
-pub fn snapshot(topo: &Topology, engines: &[Option<&Engine>], now: engine::Time) -> Snapshot {
-    let engine_of = |site: engine::SiteIx| engines.get(site.ix()).copied().flatten();
-    let mut snap = Snapshot {
-        t_ms: now.ms(),
-        ..Snapshot::default()
-    };
-    for s in topo.site_ixs() {
-        let site = topo.site(s);
-        let e = engine_of(s);
-        let link = match (site.peer, e.and_then(|e| e.peer())) {
-            (Some(_), Some(pr)) => Some(PeerLinkView {
-                state: if pr.out_of_service {
-                    "out-of-service"
-                } else if pr.unreachable {
-                    "unreachable"
-                } else {
-                    "in-service"
-                }
-                .to_string(),
-                last_answer_age_ms: pr.last_answer.map(|t| now.since(t).as_ms()),
-                oos_check_ms: site.oos_check.as_ms(),
-                oos_force_ms: site.oos_force.as_ms(),
-            }),
-            _ => None,
-        };
-        let single = e.and_then(|e| e.peer()).is_some_and(|p| p.single_site());
-        snap.sites.push(SiteView {
-            id: site.id.clone(),
-            peer: site.peer.map(|p| topo.site(p).id.clone()),
-            controller_up: e.is_some(),
-            link,
-            mode: if site.peer.is_none() || single {
-                "single-site"
-            } else {
-                "peered"
+    /// The same part with nothing known about it: what a console shows of a controller it
+    /// cannot reach. Names, placement and configuration stay; states become `unknown`; the
+    /// mode of an application stays as its last known one (shown as such). Endpoint
+    /// counts, which come from the endpoints rather than the controller, are kept.
+    pub fn unknown(mut self) -> Snapshot {
+        for s in &mut self.sites {
+            s.controller_up = false;
+            s.link = None;
+        }
+        for h in &mut self.hosts {
+            h.agent = AgentState::Unknown;
+            h.last_heard_age_ms = None;
+            for n in &mut h.nics {
+                n.state = NicState::Unknown;
             }
-            .to_string(),
-        });
-    }
-    for h in topo.host_ixs() {
-        let host = topo.host(h);
-        let e = engine_of(host.site);
-        let connected = e.is_some_and(|e| e.host_connected(h));
-        snap.hosts.push(HostView {
-            id: host.id.clone(),
-            site: topo.site(host.site).id.clone(),
-            agent: if connected { "connected" } else { "lost" }.to_string(),
-            last_heard_age_ms: e.and_then(|e| e.host_last_heard(h)).map(|t| now.since(t).as_ms()),
-            nics: host
-                .nics
-                .iter()
-                .enumerate()
-                .map(|(i, n)| NicView {
-                    name: n.clone(),
-                    state: match e.and_then(|e| e.host_nic(h, i)) {
-                        Some(true) => "up",
-                        Some(false) => "down",
-                        None => "unknown",
-                    }
-                    .to_string(),
-                })
-                .collect(),
-            apps: host
-                .apps
-                .iter()
-                .map(|a| {
-                    let (status, mode, detail) = match e {
-                        Some(e) if connected => {
-                            let rt = e.app(*a);
-                            (rt.status, rt.mode, rt.detail.clone())
-                        }
-                        Some(e) => (
-                            AppStatus::Unknown,
-                            e.app(*a).mode,
-                            "agent unreachable; mode is the last known".into(),
-                        ),
-                        None => (AppStatus::Unknown, Mode::None, "controller down".into()),
-                    };
-                    AppView {
-                        id: topo.app(*a).id.clone(),
-                        kind: topo.app(*a).kind.clone(),
-                        host: host.id.clone(),
-                        pair: topo.app(*a).pair.map(|p| topo.pair(p).id.clone()),
-                        status: status.as_str().to_string(),
-                        mode: mode.as_str().to_string(),
-                        detail,
-                    }
-                })
-                .collect(),
-        });
-    }
-    for p in topo.pair_ixs() {
-        let pair = topo.pair(p);
-        let e = engine_of(pair.site);
-        let group = pair.group.map(|g| topo.group(g));
-        let mut view = PairView {
-            id: pair.id.clone(),
-            site: topo.site(pair.site).id.clone(),
-            group: group.map(|g| g.id.clone()),
-            leader: group.is_some_and(|g| g.leader == p),
-            ..PairView::default()
-        };
-        match e {
-            Some(e) => {
-                let pr = e.pair(p);
-                view.primary = instance(topo, e, pair.apps[pr.active]);
-                view.backup = instance(topo, e, pair.apps[1 - pr.active]);
-                for (v, app) in [
-                    (&mut view.primary, pair.apps[pr.active]),
-                    (&mut view.backup, pair.apps[1 - pr.active]),
-                ] {
-                    if !e.host_connected(topo.app_host(app)) {
-                        v.status = "unknown".into();
-                    }
-                }
-                view.redundancy = pr.redundancy.label().to_string();
-                view.maintenance = pr.maintenance;
-                view.flapping = pr.flapping;
-                view.switchover = pr.switchover.as_ref().map(|s| s.step.as_str().to_string());
-                view.last_switchover_age_ms = pr.last_switchover.map(|t| now.since(t).as_ms());
-                view.incident = pr.incident.map(|c| topo.correlation_label(c));
-                view.vip = pair.vip.as_ref().map(|v| {
-                    let hosts: Vec<(String, String)> = (0..2)
-                        .map(|side| {
-                            let h = topo.app_host(pair.apps[side]);
-                            let obs = if e.host_connected(h) {
-                                pr.vip.obs[side]
-                            } else {
-                                VipObs::Unknown
-                            };
-                            (topo.host(h).id.clone(), obs.as_str().to_string())
-                        })
-                        .collect();
-                    let primary_ok = e.app(pair.apps[pr.active]).is_known_primary();
-                    VipView {
-                        address: v.address.clone(),
-                        nic: v.nic.clone(),
-                        desired: primary_ok.then(|| topo.host(topo.app_host(pair.apps[pr.active])).id.clone()),
-                        holders: hosts
-                            .iter()
-                            .filter(|(_, s)| s == "bound")
-                            .map(|(h, _)| h.clone())
-                            .collect(),
-                        hosts,
-                        duplicate: pr.vip.duplicate,
-                    }
-                });
-            }
-            None => {
-                for (v, app) in [(&mut view.primary, pair.apps[0]), (&mut view.backup, pair.apps[1])] {
-                    *v = InstanceView {
-                        app: topo.app(app).id.clone(),
-                        host: topo.host(topo.app_host(app)).id.clone(),
-                        status: "unknown".into(),
-                        mode: "none".into(),
-                    };
-                }
-                view.redundancy = "UNKNOWN".into();
-                view.vip = pair.vip.as_ref().map(|v| VipView {
-                    address: v.address.clone(),
-                    nic: v.nic.clone(),
-                    ..VipView::default()
-                });
+            for a in &mut h.apps {
+                a.status = AppStatus::Unknown;
+                a.detail = "controller unreachable".into();
             }
         }
-        snap.pairs.push(view);
+        for p in &mut self.pairs {
+            p.primary.status = AppStatus::Unknown;
+            p.backup.status = AppStatus::Unknown;
+            p.redundancy = None;
+            p.maintenance = false;
+            p.flapping = false;
+            p.switchover = None;
+            p.last_switchover_age_ms = None;
+            p.incident = None;
+            if let Some(v) = &mut p.vip {
+                v.desired = None;
+                v.holders.clear();
+                v.duplicate = false;
+                for h in &mut v.hosts {
+                    h.state = VipObs::Unknown;
+                }
+            }
+        }
+        for g in &mut self.groups {
+            g.redundancy = None;
+        }
+        self
     }
-    for (gi, g) in topo.groups.iter().enumerate() {
-        let gix = engine::GroupIx(gi as u32);
-        let site = topo.pair(g.leader).site;
-        let e = engine_of(site);
-        let side = e.map_or(0, |e| e.group_side(gix));
-        snap.groups.push(GroupView {
-            id: g.id.clone(),
-            site: topo.site(site).id.clone(),
-            leader: topo.pair(g.leader).id.clone(),
-            members: g.members.iter().map(|m| topo.pair(*m).id.clone()).collect(),
-            primary_host: topo.host(topo.app_host(topo.pair(g.leader).apps[side])).id.clone(),
-            redundancy: e.map_or("UNKNOWN".to_string(), |e| e.group_redundancy(gix).label().to_string()),
-        });
-    }
-    snap
 }
