@@ -30,3 +30,6 @@ pub use snapshot::{
     Snapshot, VipHostView, VipView,
 };
 pub use state::{AgentState, NicState, PeerLinkState, SiteMode, or_unknown, redundancy_label};
+
+#[cfg(test)]
+mod tests;
