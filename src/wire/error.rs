@@ -45,9 +45,8 @@ impl OpError {
                 404
             }
             OpError::Invalid(_) => 400,
-            OpError::Refused(_) | OpError::Conflict(_) => 409,
-            // Misdirected: the right controller is another one.
-            OpError::WrongSite { .. } => 421,
+            // A request for another site's controller conflicts with which site this one runs.
+            OpError::Refused(_) | OpError::Conflict(_) | OpError::WrongSite { .. } => 409,
             OpError::Unavailable(_) => 503,
         }
     }

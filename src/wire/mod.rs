@@ -23,7 +23,9 @@ pub use build::{site_snapshot, skeleton};
 pub use error::{ErrorBody, OpError};
 pub use event::{EventMerge, EventRecord, event_record};
 pub use plan::{CheckView, PlanView, plan_view};
-pub use request::{Accepted, Command, CommandKind, MAX_NAME, MAX_REASON, MAX_REQUEST_ID, Request, RunId};
+pub use request::{
+    Accepted, Command, CommandKind, MAX_MAINTENANCE, MAX_NAME, MAX_REASON, MAX_REQUEST_ID, Request, RunId,
+};
 pub use resolve::{Resolved, resolve, resolve_switchover};
 pub use snapshot::{
     AppView, EndpointView, GroupView, HostView, InstanceView, NicView, PairView, Part, PeerLinkView, SiteView,

@@ -18,8 +18,11 @@ use crate::engine::{self, Span, Topology};
 
 /// The longest request id, reason and name a request may carry, in characters.
 pub const MAX_REQUEST_ID: usize = 128;
-pub const MAX_REASON: usize = 1024;
+pub const MAX_REASON: usize = 512;
 pub const MAX_NAME: usize = 256;
+
+/// The longest maintenance a request may ask for at once.
+pub const MAX_MAINTENANCE: Span = Span(30 * 24 * 3600 * 1000);
 
 /// An operator request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,7 +262,9 @@ impl TryFrom<Body> for Request {
             } => {
                 match expires {
                     Some(_) if !on => return Err("`for` goes with `\"on\": true`".into()),
-                    Some(Span(0)) => return Err("`for` must be longer than 0".into()),
+                    Some(s) if s == Span::ZERO || s > MAX_MAINTENANCE => {
+                        return Err(format!("`for` must be longer than 0 and at most {MAX_MAINTENANCE}"));
+                    }
                     _ => {}
                 }
                 (request_id, reason, Command::Maintenance { pair, on, expires })

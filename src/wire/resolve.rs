@@ -46,8 +46,17 @@ impl Resolved {
     }
 }
 
+/// A name as an error repeats it: at most 64 characters, so a huge one stays one line.
+fn clip(name: &str) -> String {
+    const MAX: usize = 64;
+    match name.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &name[..i]),
+        None => name.to_string(),
+    }
+}
+
 fn pair(topo: &Topology, name: &str) -> Result<PairIx, OpError> {
-    topo.pair_ix(name).ok_or_else(|| OpError::UnknownPair(name.to_string()))
+    topo.pair_ix(name).ok_or_else(|| OpError::UnknownPair(clip(name)))
 }
 
 /// A switchover's target: a pair, or a group (its leader); and the instance to promote,
@@ -56,20 +65,21 @@ pub fn resolve_switchover(topo: &Topology, target: &str, to: Option<&str>) -> Re
     let p = match (topo.pair_ix(target), topo.group_ix(target)) {
         (Some(p), _) => p,
         (None, Some(g)) => topo.group(g).leader,
-        (None, None) => return Err(OpError::UnknownPair(target.to_string())),
+        (None, None) => return Err(OpError::UnknownPair(clip(target))),
     };
     let Some(name) = to else { return Ok((p, None)) };
     let app = topo.app_ix(name);
     let host = topo.host_ix(name);
     if app.is_none() && host.is_none() {
-        return Err(OpError::UnknownApp(name.to_string()));
+        return Err(OpError::UnknownApp(clip(name)));
     }
     let by_app = app.filter(|a| topo.app(*a).pair == Some(p));
     let by_host = host.and_then(|h| topo.pair(p).apps.iter().copied().find(|a| topo.app_host(*a) == h));
     match by_app.or(by_host) {
         Some(a) => Ok((p, Some(a))),
         None => Err(OpError::Invalid(format!(
-            "`{name}` is neither an instance nor a host of pair {}",
+            "`{}` is neither an instance nor a host of pair {}",
+            clip(name),
             topo.pair(p).id
         ))),
     }
@@ -107,8 +117,8 @@ pub fn resolve(topo: &Topology, req: &Request) -> Result<Resolved, OpError> {
         Command::RunScript { script, host } => {
             let s = topo
                 .script_ix(script)
-                .ok_or_else(|| OpError::UnknownScript(script.clone()))?;
-            let h = topo.host_ix(host).ok_or_else(|| OpError::UnknownHost(host.clone()))?;
+                .ok_or_else(|| OpError::UnknownScript(clip(script)))?;
+            let h = topo.host_ix(host).ok_or_else(|| OpError::UnknownHost(clip(host)))?;
             (topo.host(h).site, OperatorCommand::RunScript { script: s, host: h })
         }
         Command::ResetAntiFlap { pair: name } => {

@@ -178,7 +178,7 @@ fn an_instance_of_another_pair_is_invalid() {
 }
 
 #[test]
-fn another_sites_controller_is_421() {
+fn another_sites_controller_is_409() {
     let t = topo();
     let east = t.site_ix("east").unwrap();
     let west = t.site_ix("west").unwrap();
@@ -190,7 +190,7 @@ fn another_sites_controller_is_421() {
             what: "pair west-sip".into(),
             site: "west".into(),
         },
-        421,
+        409,
         "wrong-site",
     );
     let run = Request::new(Command::RunScript {
@@ -202,6 +202,16 @@ fn another_sites_controller_is_421() {
         e.to_string(),
         "host east-sip1 is supervised by the controller of site east"
     );
+}
+
+#[test]
+fn a_huge_name_stays_one_short_line() {
+    let t = topo();
+    let e = resolve(&t, &switchover(&"p".repeat(100_000), None)).unwrap_err();
+    assert_eq!(e.code(), "unknown-pair");
+    assert_eq!(e.to_string(), format!("unknown pair `{}…`", "p".repeat(64)));
+    let e = resolve(&t, &switchover("east-sip", Some(&"é".repeat(70)))).unwrap_err();
+    assert_eq!(e, OpError::UnknownApp(format!("{}…", "é".repeat(64))));
 }
 
 #[test]

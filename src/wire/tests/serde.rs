@@ -166,6 +166,11 @@ fn bad_bodies_are_invalid_and_say_why() {
     );
     bad(
         Maintenance,
+        r#"{"pair": "east-sip", "on": true, "for": "31d"}"#,
+        "at most",
+    );
+    bad(
+        Maintenance,
         r#"{"pair": "east-sip", "on": true, "for": "soon"}"#,
         "not a duration",
     );
