@@ -378,14 +378,10 @@ impl State {
     /// A controller that (re)started has not decided on its pairs yet: they are
     /// `STARTING`, not `NO PRIMARY`, until it has.
     fn note_starts(&mut self, recs: &[EventRecord]) {
-        for e in recs {
-            let Some(site) = e.source.strip_prefix("controller:") else {
-                continue;
-            };
-            if e.id == crate::engine::EventId::ControllerStarted {
-                for p in self.snapshot.pairs.iter().filter(|p| p.site == site) {
-                    self.starting.insert(p.id.clone(), e.t_ms);
-                }
+        // The site that logged the start is the controller's own.
+        for e in recs.iter().filter(|e| e.id == EventId::ControllerStarted) {
+            for p in self.snapshot.pairs.iter().filter(|p| p.site == e.site) {
+                self.starting.insert(p.id.clone(), e.t_ms);
             }
         }
         // A decision about a pair ends its start: it lost redundancy, has no primary, or
