@@ -16,11 +16,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use hactl::console::keys::Key;
-use hactl::console::source::{Accepted, ConnState, Connection, DrillStatus, Request, ScriptChoice, ScriptRunView};
+use hactl::console::source::{ConnState, Connection, DrillStatus, ScriptChoice, ScriptRunView};
 use hactl::console::theme::{Depth, Theme};
 use hactl::console::{Console, DrillSource, Source};
 use hactl::engine::{Operator, config};
-use hactl::wire::{EventRecord, PlanView, Snapshot};
+use hactl::wire::{Accepted, ErrorBody, EventRecord, PlanView, Request, RunId, Snapshot};
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
@@ -83,16 +83,16 @@ impl Source for Fixed {
     fn events_from(&self, from: usize, out: &mut Vec<EventRecord>) {
         out.extend_from_slice(&self.events[from.min(self.events.len())..]);
     }
-    fn plan(&self, _: &str, _: Option<&str>) -> Result<PlanView, String> {
-        Err("benchmark".into())
+    fn plan(&self, _: &str, _: Option<&str>) -> Result<PlanView, ErrorBody> {
+        Err(ErrorBody::new("unavailable", "benchmark"))
     }
-    fn request(&mut self, _: Request, _: bool, _: Option<String>) -> Result<Accepted, String> {
-        Err("benchmark".into())
+    fn request(&mut self, _: Request) -> Result<Accepted, ErrorBody> {
+        Err(ErrorBody::new("unavailable", "benchmark"))
     }
     fn scripts(&self) -> Vec<ScriptChoice> {
         Vec::new()
     }
-    fn script_run(&self, _: &hactl::console::source::RunId) -> Option<ScriptRunView> {
+    fn script_run(&self, _: &RunId) -> Option<ScriptRunView> {
         None
     }
     fn drill_status(&self) -> Option<DrillStatus> {

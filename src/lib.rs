@@ -5,7 +5,8 @@
 //! - [`drill`]: a simulated deployment driving the engine in virtual time, with named
 //!   scenarios, invariant checks and graded reports.
 //! - [`daemon`]: the controller and agent daemons, and the agent's executors that act on a host.
-//! - [`wire`]: the serde types shared by the JSON outputs, the console and the API.
+//! - [`wire`]: the typed contract of the JSON outputs, the console and the API: per-site
+//!   snapshots and their merge, events, requests by names and their resolution, answers.
 //! - [`cli`]: the command line; [`input`]: reading the files it names, bounded.
 
 pub mod cli;

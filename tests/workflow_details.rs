@@ -13,7 +13,7 @@ fn backup_not_ready_refuses_until_forced() {
     let r = run("backup-not-ready");
     let after = |t: u64| r.events.iter().filter(move |e| e.t_ms >= t * 1000);
     let refused: Vec<_> = after(150)
-        .filter(|e| e.id == "HC-1104" && e.t_ms < 190_000)
+        .filter(|e| e.id.code() == "HC-1104" && e.t_ms < 190_000)
         .map(|e| e.message.as_str())
         .collect();
     assert_eq!(refused.len(), 2, "{refused:?}");
@@ -29,8 +29,10 @@ fn backup_not_ready_refuses_until_forced() {
         "{}",
         refused[1]
     );
-    assert!(after(150).any(|e| e.id == "20621" && e.subject == "pair:east-sip"));
-    let forced = after(190).find(|e| e.id == "HC-1100").expect("the forced switchover");
+    assert!(after(150).any(|e| e.id.code() == "20621" && e.subject == "pair:east-sip"));
+    let forced = after(190)
+        .find(|e| e.id.code() == "HC-1100")
+        .expect("the forced switchover");
     assert!(forced.message.contains("requested by drill"), "{}", forced.message);
     assert_eq!(final_of(&r, "east-sip").0, Some("east-sip-b@east-sip2"));
 }
@@ -43,7 +45,7 @@ fn endpoints_move_and_fail_back() {
         let moved: Vec<_> = r
             .events
             .iter()
-            .filter(|e| e.id == "HC-1800" && e.message.contains("east-phones"))
+            .filter(|e| e.id.code() == "HC-1800" && e.message.contains("east-phones"))
             .collect();
         assert!(moved.len() >= 2, "{name}: {moved:?}");
         assert!(

@@ -87,11 +87,11 @@ impl<S: Source> Console<S> {
     fn run(&mut self, effect: Effect) -> Option<Msg> {
         match effect {
             Effect::LoadPlan(t, to) => {
-                let plan = self.source.plan(&t, to.as_deref());
+                let plan = self.source.plan(&t, to.as_deref()).map_err(|e| e.to_string());
                 Some(Msg::PlanLoaded(t, plan))
             }
-            Effect::Request { req, force } => {
-                let r = self.source.request(req.clone(), force, None);
+            Effect::Request(req) => {
+                let r = self.source.request(req.clone());
                 Some(Msg::Requested(req, r))
             }
             Effect::Drill(op) => Some(Msg::DrillDone(self.source.drill_op(op))),

@@ -1,17 +1,20 @@
 //! The one interface every view reads the deployment through. A [`Source`] yields the
 //! current [`Snapshot`], the event log, switchover plans, script runs and the state of its
-//! connection(s), and carries out operator requests. [`DrillSource`] implements it over an
-//! in-process drill (its connection is trivially `drill`) and maps wall-clock time, scaled
-//! by the speed, onto the drill's virtual clock; a source over live controllers will
-//! implement the same trait so the views need no change. Drill-only controls (faults,
-//! time, scenarios) go through [`Source::drill_op`], which other sources refuse.
+//! connection(s), and carries out operator requests ([`Request`], answered with an
+//! [`Accepted`] or an [`ErrorBody`]). [`DrillSource`] implements it over an in-process drill
+//! (its connection is trivially `drill`) and maps wall-clock time, scaled by the speed,
+//! onto the drill's virtual clock. It reads the drill as a console reads live controllers:
+//! one snapshot per site's controller, merged, and one event stream per site, merged by
+//! time ([`EventMerge`]); a source over live controllers implements the same trait so the
+//! views need no change. Drill-only controls (faults, time, scenarios) go through
+//! [`Source::drill_op`], which other sources refuse.
 
 use std::time::{Duration, Instant};
 
 use crate::drill::random::RandomOptions;
-use crate::drill::{Drill, Fault, OpCommand, scenario};
-use crate::engine::{Operator, Time, Topology};
-use crate::wire::{EventRecord, PlanView, Snapshot};
+use crate::drill::{Drill, Fault, scenario};
+use crate::engine::{EventId, Operator, Severity, Time, Topology};
+use crate::wire::{Accepted, ErrorBody, EventMerge, EventRecord, PlanView, Request, RunId, Snapshot};
 
 /// The state of one connection of a source, shown in the header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,64 +51,6 @@ impl ConnState {
 pub struct Connection {
     pub label: String,
     pub state: ConnState,
-}
-
-/// An operator request, by names.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Request {
-    Switchover {
-        target: String,
-        to: Option<String>,
-    },
-    Maintenance {
-        pair: String,
-        on: bool,
-    },
-    RunScript {
-        script: String,
-        host: String,
-    },
-    /// Forget the pair's recent switchovers so automatic ones are no longer held back.
-    ResetAntiFlap {
-        pair: String,
-    },
-}
-
-impl Request {
-    pub fn describe(&self) -> String {
-        match self {
-            Request::Switchover { target, .. } => format!("switchover of {target}"),
-            Request::Maintenance { pair, on } => {
-                format!("maintenance {} for {pair}", if *on { "on" } else { "off" })
-            }
-            Request::RunScript { script, host } => format!("script {script} on {host}"),
-            Request::ResetAntiFlap { pair } => format!("reset of the anti-flap counter of {pair}"),
-        }
-    }
-}
-
-/// A script run. Run numbers are counted per site (each site's controller numbers its
-/// own), so a run is named by both.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RunId {
-    pub site: String,
-    pub n: u64,
-}
-
-impl std::fmt::Display for RunId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "run {} of site {}", self.n, self.site)
-    }
-}
-
-/// What an accepted request started.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Accepted {
-    pub message: String,
-    /// The correlation id every event of this action carries.
-    pub correlation: Option<String>,
-    /// The script run it started, if any.
-    pub run: Option<RunId>,
 }
 
 /// A script of the allow-list and the hosts it may run on.
@@ -204,8 +149,9 @@ pub trait Source {
     fn event_count(&self) -> usize;
     /// Appends events from position `from` on.
     fn events_from(&self, from: usize, out: &mut Vec<EventRecord>);
-    fn plan(&self, target: &str, to: Option<&str>) -> Result<PlanView, String>;
-    fn request(&mut self, req: Request, force: bool, reason: Option<String>) -> Result<Accepted, String>;
+    fn plan(&self, target: &str, to: Option<&str>) -> Result<PlanView, ErrorBody>;
+    /// Carries out an operator request; who asks is the source's operator (its token).
+    fn request(&mut self, req: Request) -> Result<Accepted, ErrorBody>;
     fn scripts(&self) -> Vec<ScriptChoice>;
     fn script_run(&self, run: &RunId) -> Option<ScriptRunView>;
     /// A pair's configuration and anti-flap counter, when its controller can say.
@@ -242,6 +188,12 @@ pub struct DrillSource {
     anchor: Option<(Instant, u64)>,
     snapshot: Snapshot,
     snapshot_at: u64,
+    /// The drill's per-site event streams, merged by time.
+    merge: EventMerge,
+    /// How many of the drill's events went into the merge.
+    fed: usize,
+    /// The merged log, as the views read it.
+    events: Vec<EventRecord>,
     report: Option<ReportView>,
     revision: u64,
 }
@@ -276,7 +228,8 @@ impl DrillSource {
 
     fn wrap(drill: Drill, topology: Topology, seed: u64, speed: f64, operator: Operator) -> DrillSource {
         let snapshot = drill.snapshot();
-        DrillSource {
+        let merge = EventMerge::new(drill.topology().sites.iter().map(|s| s.id.clone()));
+        let mut src = DrillSource {
             snapshot_at: drill.now().ms(),
             drill,
             operator,
@@ -285,9 +238,29 @@ impl DrillSource {
             clock: Clock { paused: false, speed },
             anchor: None,
             snapshot,
+            merge,
+            fed: 0,
+            events: Vec::new(),
             report: None,
             revision: 0,
+        };
+        src.feed_events();
+        src
+    }
+
+    /// Hands the drill's new events to the merge, each in its site's stream, and takes
+    /// what the merge releases: every site's controller has logged all it will up to the
+    /// drill's clock.
+    fn feed_events(&mut self) {
+        for i in self.fed..self.drill.events().len() {
+            self.merge.push(self.drill.record(i));
         }
+        self.fed = self.drill.events().len();
+        let now = self.drill.now().ms();
+        for s in &self.drill.topology().sites {
+            self.merge.advance(&s.id, now);
+        }
+        self.merge.release(&mut self.events);
     }
 
     pub fn drill(&self) -> &Drill {
@@ -323,6 +296,7 @@ impl DrillSource {
 
     fn refresh(&mut self) {
         self.revision += 1;
+        self.feed_events();
         if self.snapshot_at != self.drill.now().ms() || self.snapshot.t_ms != self.drill.now().ms() {
             self.snapshot = self.drill.snapshot();
             self.snapshot_at = self.drill.now().ms();
@@ -331,6 +305,7 @@ impl DrillSource {
 
     fn force_refresh(&mut self) {
         self.revision += 1;
+        self.feed_events();
         self.snapshot = self.drill.snapshot();
         self.snapshot_at = self.drill.now().ms();
     }
@@ -356,15 +331,15 @@ fn report_view(d: &Drill) -> ReportView {
     let r = d.report();
     let mut timeline: Vec<(u64, String)> = r.notes.iter().map(|(t, s)| (t.ms(), format!("-- {s}"))).collect();
     for e in &r.events {
-        if e.severity != "info" || e.id.starts_with("HC-11") {
-            timeline.push((e.t_ms, format!("{} {} {}", e.id, e.source, e.message)));
+        if e.severity != Severity::Info || crate::console::state::is_switchover_event(e.id) {
+            timeline.push((e.t_ms, format!("{} {} {}", e.id.code(), e.source, e.message)));
         }
     }
     timeline.sort_by_key(|(t, _)| *t);
     let operator_actions = r
         .events
         .iter()
-        .filter(|e| e.id == crate::engine::EventId::OperatorCommand.code())
+        .filter(|e| e.id == EventId::OperatorCommand)
         .map(|e| (e.t_ms, e.message.clone()))
         .collect();
     ReportView {
@@ -385,13 +360,6 @@ fn report_view(d: &Drill) -> ReportView {
         timeline,
         recovery_bound_ms: r.metrics.recovery_bound_ms,
     }
-}
-
-/// The correlation id at the end of a drill answer: `... (east-4)`.
-fn trailing_correlation(msg: &str) -> Option<String> {
-    let open = msg.rfind('(')?;
-    let inner = msg[open + 1..].strip_suffix(')')?;
-    (!inner.is_empty() && !inner.contains(' ')).then(|| inner.to_string())
 }
 
 impl Source for DrillSource {
@@ -433,52 +401,21 @@ impl Source for DrillSource {
     }
 
     fn event_count(&self) -> usize {
-        self.drill.events().len()
+        self.events.len()
     }
 
     fn events_from(&self, from: usize, out: &mut Vec<EventRecord>) {
-        for i in from..self.drill.events().len() {
-            out.push(self.drill.record(i));
-        }
+        out.extend_from_slice(self.events.get(from..).unwrap_or_default());
     }
 
-    fn plan(&self, target: &str, to: Option<&str>) -> Result<PlanView, String> {
-        self.drill.plan(target, to)
+    fn plan(&self, target: &str, to: Option<&str>) -> Result<PlanView, ErrorBody> {
+        self.drill.plan(target, to).map_err(ErrorBody::from)
     }
 
-    fn request(&mut self, req: Request, force: bool, reason: Option<String>) -> Result<Accepted, String> {
-        let runs = self.drill.script_runs().len();
-        let topo = self.drill.topology().clone();
-        let site = match &req {
-            Request::RunScript { host, .. } => topo.host_ix(host).map(|h| topo.site(topo.host(h).site).id.clone()),
-            _ => None,
-        };
-        let cmd = match req {
-            Request::Switchover { target, to } => OpCommand::Switchover { pair: target, to },
-            Request::Maintenance { pair, on } => OpCommand::Maintenance { pair, on },
-            Request::RunScript { script, host } => OpCommand::RunScript { script, host },
-            Request::ResetAntiFlap { pair } => OpCommand::ResetAntiFlap { pair },
-        };
-        let r = self.drill.operator_command(cmd, force, reason);
+    fn request(&mut self, req: Request) -> Result<Accepted, ErrorBody> {
+        let r = self.drill.operator(&req);
         self.force_refresh();
-        let message = r?;
-        // The run id is in the answer (`script run 3 started (east-5)`); the run itself
-        // appears once the agent has the order.
-        let n = (self.drill.script_runs().len() > runs)
-            .then(|| self.drill.script_runs()[runs].run)
-            .or_else(|| {
-                message
-                    .strip_prefix("script run ")
-                    .and_then(|r| r.split_whitespace().next())
-                    .and_then(|n| n.parse().ok())
-            });
-        // The run is numbered by the controller of the host's site.
-        let run = site.zip(n).map(|(site, n)| RunId { site, n });
-        Ok(Accepted {
-            correlation: trailing_correlation(&message),
-            message,
-            run,
-        })
+        r.map_err(ErrorBody::from)
     }
 
     fn scripts(&self) -> Vec<ScriptChoice> {
@@ -639,19 +576,5 @@ impl Source for DrillSource {
 
     fn report(&self) -> Option<ReportView> {
         self.report.clone()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_correlation_of_a_drill_answer() {
-        assert_eq!(
-            trailing_correlation("switchover 3 started (east-4)").as_deref(),
-            Some("east-4")
-        );
-        assert_eq!(trailing_correlation("healed 2 faults"), None);
     }
 }

@@ -238,7 +238,7 @@ impl Journal {
                 .map_err(sql)?;
             for e in &batch.events {
                 let json = serde_json::to_string(e).unwrap_or_default();
-                ins.execute(params![e.seq as i64, e.t_ms as i64, e.id, json])
+                ins.execute(params![e.seq as i64, e.t_ms as i64, e.id.code(), json])
                     .map_err(sql)?;
             }
             let mut act = tx
@@ -401,10 +401,11 @@ mod tests {
 
     fn rec(seq: u64) -> EventRecord {
         EventRecord {
+            site: "east".into(),
             seq,
             t_ms: 1000 + seq,
-            id: "HC-1100".into(),
-            severity: "info".into(),
+            id: crate::engine::EventId::SwitchoverRequested,
+            severity: crate::engine::Severity::Info,
             source: "pair:p".into(),
             subject: "pair:p".into(),
             correlation: Some("east-1".into()),

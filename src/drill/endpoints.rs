@@ -57,10 +57,12 @@ impl Populations {
         self.due.peek().map(|Reverse((t, _, _))| *t)
     }
 
-    pub fn views(&self, topo: &Topology) -> Vec<wire::EndpointView> {
+    /// The populations (of one site, if given) and where they are registered.
+    pub fn views(&self, topo: &Topology, site: Option<SiteIx>) -> Vec<wire::EndpointView> {
         self.pops
             .iter()
             .zip(&topo.populations)
+            .filter(|(_, cfg)| site.is_none_or(|s| cfg.site == s))
             .map(|(p, cfg)| wire::EndpointView {
                 population: cfg.id.clone(),
                 site: topo.site(cfg.site).id.clone(),
@@ -156,6 +158,7 @@ impl Drill {
             self.topo.pair(cfg.servers[b as usize]).id.clone()
         });
         self.drill_event(
+            cfg.site,
             EventId::EndpointsMoved,
             Entity::Pair(server),
             format!(

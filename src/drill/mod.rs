@@ -20,10 +20,10 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use crate::engine::{
-    self, AppIx, Command, Engine, Entity, Event, EventId, HostIx, Input, Operator, OperatorCommand, OperatorRequest,
-    SiteIx, Span, Time, Topology,
+    self, AppIx, Command, Engine, Entity, Event, EventId, HostIx, Input, Operator, OperatorCommand, SiteIx, Span, Time,
+    Topology,
 };
-use crate::wire;
+use crate::wire::{self, OpError};
 
 pub use fault::{ActiveFault, Fault};
 pub use report::Report;
@@ -127,19 +127,8 @@ pub enum Action {
     /// Heals the oldest active fault equal to this one.
     Heal(Fault),
     HealAll,
-    Operator {
-        command: OpCommand,
-        force: bool,
-    },
-}
-
-/// An operator command by names, as a scenario or the console gives it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OpCommand {
-    Switchover { pair: String, to: Option<String> },
-    Maintenance { pair: String, on: bool },
-    RunScript { script: String, host: String },
-    ResetAntiFlap { pair: String },
+    /// An operator request, by names, from the drill's operator.
+    Operator(wire::Request),
 }
 
 /// One call the drill made into an engine, for replay (benchmarks, debugging).
@@ -181,6 +170,11 @@ pub struct Drill {
     now: Time,
     pub(crate) rng: Rng,
     events: Vec<Event>,
+    /// Per event: the site whose controller logged it (the drill's own events: the site
+    /// they are about) and its number in that site's log.
+    origins: Vec<(SiteIx, u64)>,
+    /// Per site: the number of the last event logged.
+    last_seq: Vec<u64>,
     notes: Vec<Note>,
     faults: Vec<ActiveFault>,
     next_fault: u32,
@@ -232,6 +226,8 @@ impl Drill {
             now: Time::ZERO,
             rng: Rng::new(seed),
             events: Vec::new(),
+            origins: Vec::new(),
+            last_seq: vec![0; topo_sites],
             notes: Vec::new(),
             faults: Vec::new(),
             next_fault: 1,
@@ -323,9 +319,11 @@ impl Drill {
     pub fn oracle(&self) -> &Oracle {
         &self.oracle
     }
-    /// The event at `seq` as operators see it.
-    pub fn record(&self, seq: usize) -> wire::EventRecord {
-        wire::event_record(&self.topo, seq as u64, &self.events[seq])
+    /// The event at position `i` of the drill's log as operators see it: with the site that
+    /// logged it and its number in that site's log.
+    pub fn record(&self, i: usize) -> wire::EventRecord {
+        let (site, seq) = self.origins[i];
+        wire::event_record(&self.topo, site, seq, &self.events[i])
     }
 
     /// Starts recording every engine call (inputs and timeouts) from now on.
@@ -377,7 +375,7 @@ impl Drill {
     fn route(&mut self, site: SiteIx) {
         let events = std::mem::take(&mut self.new_events);
         for e in events {
-            self.log(e);
+            self.log(site, e);
         }
         let commands = std::mem::take(&mut self.commands);
         for c in commands {
@@ -393,8 +391,11 @@ impl Drill {
         }
     }
 
-    pub(crate) fn log(&mut self, e: Event) {
+    /// Logs an event in the log of `site`'s controller.
+    pub(crate) fn log(&mut self, site: SiteIx, e: Event) {
         self.checker.on_event(&self.topo, &e);
+        self.last_seq[site.ix()] += 1;
+        self.origins.push((site, self.last_seq[site.ix()]));
         self.events.push(e);
     }
 
@@ -604,7 +605,7 @@ impl Drill {
                 }
                 Ok(format!("healed {} faults", ids.len()))
             }
-            Action::Operator { command, force } => self.operator_command(command, force, None),
+            Action::Operator(req) => self.operator(&req).map(|a| a.to_string()).map_err(|e| e.to_string()),
         };
         if let Err(e) = &r {
             self.note(format!("refused: {e}"));
@@ -612,107 +613,47 @@ impl Drill {
         r
     }
 
-    /// An operator command (console or scenario), by names.
-    pub fn operator_command(
-        &mut self,
-        command: OpCommand,
-        force: bool,
-        reason: Option<String>,
-    ) -> Result<String, String> {
+    /// An operator request (console or scenario), by names, from the drill's operator:
+    /// resolved as the API resolves it, carried out by the controller of its site.
+    pub fn operator(&mut self, req: &wire::Request) -> Result<wire::Accepted, OpError> {
         let topo = self.topo.clone();
-        let (site, cmd) = match &command {
-            OpCommand::Switchover { pair, to } => {
-                let (p, to) = self.resolve_switchover(pair, to.as_deref())?;
-                (topo.pair(p).site, OperatorCommand::Switchover { pair: p, to, force })
-            }
-            OpCommand::Maintenance { pair, on } => {
-                let p = topo.pair_ix(pair).ok_or_else(|| format!("unknown pair `{pair}`"))?;
-                (
-                    topo.pair(p).site,
-                    OperatorCommand::Maintenance {
-                        pair: p,
-                        on: *on,
-                        expires: None,
-                    },
-                )
-            }
-            OpCommand::RunScript { script, host } => {
-                let s = topo
-                    .script_ix(script)
-                    .ok_or_else(|| format!("unknown script `{script}`"))?;
-                let h = topo.host_ix(host).ok_or_else(|| format!("unknown host `{host}`"))?;
-                (topo.host(h).site, OperatorCommand::RunScript { script: s, host: h })
-            }
-            OpCommand::ResetAntiFlap { pair } => {
-                let p = topo.pair_ix(pair).ok_or_else(|| format!("unknown pair `{pair}`"))?;
-                (topo.pair(p).site, OperatorCommand::ResetAntiFlap { pair: p })
-            }
-        };
-        let (op_pair, op_maintenance) = match &cmd {
+        let resolved = wire::resolve(&topo, req)?;
+        if resolved.dry_run {
+            return Err(OpError::Invalid(
+                "a dry run only asks for the plan: there is nothing to carry out".into(),
+            ));
+        }
+        let (op_pair, op_maintenance) = match &resolved.command {
             OperatorCommand::Switchover { pair, .. } => (Some(*pair), None),
             OperatorCommand::Maintenance { pair, on, .. } => (Some(*pair), Some(*on)),
             _ => (None, None),
         };
-        let req = OperatorRequest {
-            operator: self.operator.clone(),
-            request_id: None,
-            reason,
-            command: cmd,
-        };
+        let ereq = resolved.engine_request(self.operator.clone(), req);
         self.note(format!(
-            "operator {}: {:?}{}",
+            "operator {}: {}",
             self.operator.label(),
-            command,
-            if force { " (forced)" } else { "" }
+            describe(&req.command)
         ));
-        let mut result = Err(format!("the controller of site {} is down", topo.site(site).id));
-        self.with_engine(site, |e, now| result = e.operator(now, req).map_err(|r| r.0));
+        let site = resolved.site;
+        let mut result = Err(OpError::Unavailable(format!(
+            "the controller of site {} is down",
+            topo.site(site).id
+        )));
+        self.with_engine(site, |e, now| result = e.operator(now, ereq).map_err(OpError::from));
         self.checker.on_operator(self.now);
         let accepted = op_maintenance.filter(|_| result.is_ok());
         self.oracle.on_operator(&topo, self.now, op_pair, accepted);
-        result.map(|a| {
-            let corr = topo.correlation_label(a.correlation);
-            match (a.switchover, a.run) {
-                (Some(id), _) => format!("switchover {id} started ({corr})"),
-                (_, Some(run)) => format!("script run {run} started ({corr})"),
-                _ => format!("done ({corr})"),
-            }
-        })
-    }
-
-    fn resolve_switchover(&self, pair: &str, to: Option<&str>) -> Result<(engine::PairIx, Option<AppIx>), String> {
-        let topo = &self.topo;
-        let p = match topo.pair_ix(pair) {
-            Some(p) => p,
-            None => match topo.group_ix(pair) {
-                Some(g) => topo.group(g).leader,
-                None => return Err(format!("unknown pair or group `{pair}`")),
-            },
-        };
-        let to =
-            match to {
-                None => None,
-                Some(name) => {
-                    let by_app = topo.app_ix(name).filter(|a| topo.app(*a).pair == Some(p));
-                    let by_host = topo
-                        .host_ix(name)
-                        .and_then(|h| topo.pair(p).apps.iter().copied().find(|a| topo.app_host(*a) == h));
-                    Some(by_app.or(by_host).ok_or_else(|| {
-                        format!("`{name}` is neither an instance nor a host of pair {}", topo.pair(p).id)
-                    })?)
-                }
-            };
-        Ok((p, to))
+        result.map(|a| wire::Accepted::new(&topo, &a))
     }
 
     /// The switchover plan for a pair (or group), as the console and `--dry-run` show it.
-    pub fn plan(&self, pair: &str, to: Option<&str>) -> Result<wire::PlanView, String> {
-        let (p, to) = self.resolve_switchover(pair, to)?;
+    pub fn plan(&self, pair: &str, to: Option<&str>) -> Result<wire::PlanView, OpError> {
+        let (p, to) = wire::resolve_switchover(&self.topo, pair, to)?;
         let site = self.topo.pair(p).site;
-        let e = self.engines[site.ix()]
-            .as_ref()
-            .ok_or_else(|| format!("the controller of site {} is down", self.topo.site(site).id))?;
-        let plan = e.plan_switchover(p, to).map_err(|r| r.0)?;
+        let e = self.engines[site.ix()].as_ref().ok_or_else(|| {
+            OpError::Unavailable(format!("the controller of site {} is down", self.topo.site(site).id))
+        })?;
+        let plan = e.plan_switchover(p, to)?;
         Ok(wire::plan_view(&self.topo, &plan))
     }
 
@@ -756,12 +697,20 @@ impl Drill {
         self.faults.iter().any(|f| pred(&f.fault))
     }
 
-    /// A snapshot of every controller's view, for the console.
+    /// What the controller of `site` reports (its skeleton, nothing known, when it is
+    /// down), with the endpoint populations of the site as the drill sees them.
+    pub fn site_part(&self, site: SiteIx) -> wire::Part {
+        let mut part = match self.engine(site) {
+            Some(e) => wire::Part::Live(wire::site_snapshot(&self.topo, e, self.now)),
+            None => wire::Part::Unreachable(wire::skeleton(&self.topo, site, self.now)),
+        };
+        part.snapshot_mut().endpoints = self.populations.views(&self.topo, Some(site));
+        part
+    }
+
+    /// Every controller's part, merged: the deployment as the console shows it.
     pub fn snapshot(&self) -> wire::Snapshot {
-        let engines: Vec<Option<&Engine>> = self.engines.iter().map(|e| e.as_ref()).collect();
-        let mut snap = wire::snapshot(&self.topo, &engines, self.now);
-        snap.endpoints = self.populations.views(&self.topo);
-        snap
+        wire::Snapshot::merge(self.topo.site_ixs().map(|s| self.site_part(s)))
     }
 
     /// Runs the scenario to its end and grades it.
@@ -776,9 +725,10 @@ impl Drill {
         report::build(self)
     }
 
-    /// Records a drill-level event (not from a controller).
+    /// Records a drill-level event (not from a controller), in the log of `site`.
     pub(crate) fn drill_event(
         &mut self,
+        site: SiteIx,
         id: EventId,
         subject: Entity,
         message: String,
@@ -793,7 +743,23 @@ impl Drill {
             message,
             attrs,
         };
-        self.log(e);
+        self.log(site, e);
+    }
+}
+
+/// The drill's note of an operator request: `switchover of east-sip to east-sip-b (forced)`.
+fn describe(c: &wire::Command) -> String {
+    match c {
+        wire::Command::Switchover { to, force, .. } => format!(
+            "{}{}{}",
+            c.describe(),
+            to.as_deref().map(|t| format!(" to {t}")).unwrap_or_default(),
+            if *force { " (forced)" } else { "" }
+        ),
+        wire::Command::Maintenance {
+            expires: Some(span), ..
+        } => format!("{} for {span}", c.describe()),
+        _ => c.describe(),
     }
 }
 

@@ -13,25 +13,17 @@ use super::check::CheckResult;
 use super::oracle::OracleMetrics;
 use super::scenario::{Chain, Final};
 use super::world::Proc;
-use crate::engine::{Event, Mode, Span, Time};
-
-#[derive(Clone, Debug, Serialize)]
-pub struct JsonEvent {
-    pub t_ms: u64,
-    pub id: String,
-    pub severity: String,
-    pub source: String,
-    pub subject: String,
-    pub correlation: Option<String>,
-    pub message: String,
-}
+use crate::engine::{Event, Mode, Redundancy, Span, Time};
+use crate::wire::{EventRecord, redundancy_label};
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct FinalPair {
     pub primary: Option<String>,
     pub backup: Option<String>,
     pub vip_holder: Option<String>,
-    pub redundancy: String,
+    /// As its controller ends: `unknown` when that controller is down.
+    #[serde(with = "crate::wire::or_unknown")]
+    pub redundancy: Option<Redundancy>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -56,7 +48,7 @@ pub struct Report {
     pub scenario: String,
     pub seed: u64,
     pub passed: bool,
-    pub events: Vec<JsonEvent>,
+    pub events: Vec<EventRecord>,
     pub checks: Vec<CheckResult>,
     #[serde(rename = "final")]
     pub final_state: BTreeMap<String, FinalPair>,
@@ -222,15 +214,13 @@ fn check_final(d: &Drill, f: &Final, first_action: Time) -> CheckResult {
         }
         Final::SiteMode { site, mode } => {
             let snap = d.snapshot();
-            let got = snap
-                .sites
-                .iter()
-                .find(|s| s.id == *site)
-                .map(|s| s.mode.clone())
-                .unwrap_or_default();
+            let got = snap.sites.iter().find(|s| s.id == *site).map(|s| s.mode);
             (
-                format!("site {site} ends {mode}"),
-                if got == *mode { Ok(got) } else { Err(got) },
+                format!("site {site} ends {}", mode.as_str()),
+                match got {
+                    Some(m) if m == *mode => Ok(m.as_str().to_string()),
+                    other => Err(other.map_or("unknown", |m| m.as_str()).to_string()),
+                },
             )
         }
     };
@@ -266,23 +256,7 @@ pub(crate) fn build(d: &Drill) -> Report {
     checks.extend(d.checker().results(topo, d.now()));
     checks.extend(d.oracle().results(topo, d.now()));
     let passed = checks.iter().all(|c| c.passed);
-    let events = d
-        .events()
-        .iter()
-        .enumerate()
-        .map(|(i, _)| {
-            let r = d.record(i);
-            JsonEvent {
-                t_ms: r.t_ms,
-                id: r.id,
-                severity: r.severity,
-                source: r.source,
-                subject: r.subject,
-                correlation: r.correlation,
-                message: r.message,
-            }
-        })
-        .collect();
+    let events = (0..d.events().len()).map(|i| d.record(i)).collect();
     let w = d.world();
     let mut final_state = BTreeMap::new();
     for p in topo.pair_ixs() {
@@ -299,9 +273,7 @@ pub(crate) fn build(d: &Drill) -> Report {
             .iter()
             .map(|h| topo.host(*h).id.clone())
             .collect();
-        let snap_r = d
-            .engine(pair.site)
-            .map_or("UNKNOWN".to_string(), |e| e.pair(p).redundancy.label().to_string());
+        let redundancy = d.engine(pair.site).map(|e| e.pair(p).redundancy);
         final_state.insert(
             pair.id.clone(),
             FinalPair {
@@ -312,7 +284,7 @@ pub(crate) fn build(d: &Drill) -> Report {
                 } else {
                     Some(holders.join(","))
                 },
-                redundancy: snap_r,
+                redundancy,
             },
         );
     }
@@ -375,8 +347,8 @@ impl Report {
                 out,
                 "{:>12}  {:<9} {:<9} {:<32} {}{corr}",
                 Time(e.t_ms).to_string(),
-                e.id,
-                e.severity,
+                e.id.code(),
+                e.severity.as_str(),
                 e.source,
                 e.message
             );
@@ -441,7 +413,7 @@ impl Report {
                 f.primary.as_deref().unwrap_or("-"),
                 f.backup.as_deref().unwrap_or("-"),
                 f.vip_holder.as_deref().unwrap_or("-"),
-                f.redundancy
+                redundancy_label(f.redundancy)
             );
         }
         let passed = self.checks.iter().filter(|c| c.passed).count();

@@ -5,9 +5,10 @@
 
 use crate::engine::config;
 use crate::engine::{EventId, Span, Time, Topology};
+use crate::wire::{Command, Request, SiteMode};
 
+use super::Action;
 use super::fault::Fault;
-use super::{Action, OpCommand};
 
 /// One expected event: its id, and optionally its source and subject labels.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,7 +88,7 @@ pub enum Final {
         percent: u32,
     },
     /// The site runs in this mode (`peered` or `single-site`) at the end.
-    SiteMode { site: String, mode: String },
+    SiteMode { site: String, mode: SiteMode },
 }
 
 #[derive(Clone, Debug)]
@@ -194,14 +195,13 @@ fn chain(name: &str, same_correlation: bool, events: Vec<Expect>) -> Chain {
     }
 }
 
-fn switchover(pair: &str) -> Action {
-    Action::Operator {
-        command: OpCommand::Switchover {
-            pair: pair.into(),
-            to: None,
-        },
-        force: false,
-    }
+fn switchover(pair: &str, force: bool) -> Action {
+    Action::Operator(Request::new(Command::Switchover {
+        pair: pair.into(),
+        to: None,
+        force,
+        dry_run: false,
+    }))
 }
 
 const A: &str = "app:east-sip-a@east-sip1";
@@ -284,7 +284,7 @@ pub fn build(name: &str, seed: u64, random: &super::random::RandomOptions) -> Re
     let t0 = secs(60);
     match name {
         "manual-switchover" => {
-            s.schedule.push((t0, switchover("east-sip")));
+            s.schedule.push((t0, switchover("east-sip", false)));
             s.chains.push(chain(
                 "W1: demote A, promote B, move the VIP",
                 true,
@@ -525,7 +525,7 @@ pub fn build(name: &str, seed: u64, random: &super::random::RandomOptions) -> Re
             }
         }
         "group-manual-switchover" => {
-            s.schedule.push((t0, switchover("east-vms")));
+            s.schedule.push((t0, switchover("east-vms", false)));
             s.chains.push(chain(
                 "W5: a manual switchover of a member switches the leader first",
                 true,
@@ -549,17 +549,8 @@ pub fn build(name: &str, seed: u64, random: &super::random::RandomOptions) -> Re
             let stop = fault(&topo, "stop:east-sip-a");
             s.schedule.push((t0, Action::Inject(nr.clone())));
             s.schedule.push((secs(150), Action::Inject(stop.clone())));
-            s.schedule.push((secs(170), switchover("east-sip")));
-            s.schedule.push((
-                secs(190),
-                Action::Operator {
-                    command: OpCommand::Switchover {
-                        pair: "east-sip".into(),
-                        to: None,
-                    },
-                    force: true,
-                },
-            ));
+            s.schedule.push((secs(170), switchover("east-sip", false)));
+            s.schedule.push((secs(190), switchover("east-sip", true)));
             s.schedule.push((secs(240), Action::Heal(nr)));
             s.schedule.push((secs(250), Action::Heal(stop)));
             s.duration = Span::secs(400);
@@ -623,7 +614,7 @@ pub fn build(name: &str, seed: u64, random: &super::random::RandomOptions) -> Re
             });
             s.finals.push(Final::SiteMode {
                 site: "west".into(),
-                mode: "peered".into(),
+                mode: SiteMode::Peered,
             });
         }
         "inter-site-partition" => {
@@ -646,7 +637,7 @@ pub fn build(name: &str, seed: u64, random: &super::random::RandomOptions) -> Re
                 ));
                 s.finals.push(Final::SiteMode {
                     site: site.into(),
-                    mode: "peered".into(),
+                    mode: SiteMode::Peered,
                 });
             }
             s.finals.push(Final::Switchovers {

@@ -267,13 +267,11 @@ fn the_oracle_catches_set_mode_reactions_in_maintenance() {
     let text = set_mode_topology();
     let maintenance = (
         Time(30_000),
-        Action::Operator {
-            command: OpCommand::Maintenance {
-                pair: "east-sip".into(),
-                on: true,
-            },
-            force: false,
-        },
+        Action::Operator(wire::Request::new(wire::Command::Maintenance {
+            pair: "east-sip".into(),
+            on: true,
+            expires: None,
+        })),
     );
     let topo = crate::engine::config::parse(&text, "test.toml").expect("valid topology");
     let a = topo.app_ix("east-sip-a").expect("known app");

@@ -2,11 +2,14 @@
 //! conditions and scripts: an id never changes meaning once released. `docs/events.md` is
 //! generated from [`EventId::ALL`] (`hactl drill --catalog`), and a test keeps the two equal.
 
+use serde::{Deserialize, Serialize};
+
 use super::time::Time;
 use super::topology::{AppIx, GroupIx, HostIx, PairIx, SiteIx};
 
 /// How bad an event is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Severity {
     Info,
     Warning,
@@ -37,9 +40,9 @@ impl Severity {
 
 macro_rules! catalog {
     ($( $variant:ident = $code:literal, $sev:ident, $meaning:literal; )*) => {
-        /// Every event id hactl writes.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum EventId { $( $variant, )* }
+        /// Every event id hactl writes. On the wire as its code (`HC-1102`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum EventId { $( #[serde(rename = $code)] $variant, )* }
 
         impl EventId {
             /// Every id, in catalog order.

@@ -2,12 +2,15 @@
 //! orders, failures, redundancy, anti-flap (10327/10328) and maintenance. The decisions
 //! that bring a pair back to one serving primary are in [`super::recovery`].
 
+use serde::{Deserialize, Serialize};
+
 use super::host::Failure;
 use super::timer::TimerKey;
 use super::*;
 
 /// The mode an application runs in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Not set yet (just started) or not running.
     #[default]
@@ -27,7 +30,8 @@ impl Mode {
 }
 
 /// The process state of an application, as its agent last reported it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum AppStatus {
     /// Never reported, or its agent is unreachable.
     #[default]
@@ -107,8 +111,10 @@ pub enum Brain {
     SplitBrain,
 }
 
-/// How redundant a pair is, worst last.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// How redundant a pair is, worst last. On the wire in kebab case (`no-primary`); the
+/// console shows [`Redundancy::label`] (`NO PRIMARY`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Redundancy {
     Ok,
     Maintenance,

@@ -2,9 +2,12 @@
 //! alarm reactions) and its pre-flight checks, computed without changing anything, so the
 //! console, the CLI's `--dry-run` and the API can show it before anyone confirms.
 
+use serde::{Deserialize, Serialize};
+
 use super::*;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum CheckStatus {
     Pass,
     Warn,

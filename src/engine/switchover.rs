@@ -4,6 +4,8 @@
 //! first (maintenance, anti-flap, backup readiness, reachability); manual ones pass the
 //! plan's pre-flight checks ([`super::plan`]).
 
+use serde::{Deserialize, Serialize};
+
 use super::timer::TimerKey;
 use super::*;
 
@@ -33,7 +35,10 @@ impl Cause {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The step a switchover is at. On the wire in kebab case (`moving-vip`); the console
+/// shows [`Step::as_str`] (`moving the VIP`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Step {
     /// Waiting for the old primary to confirm backup mode.
     Demoting,

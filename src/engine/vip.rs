@@ -6,11 +6,14 @@
 //! addresses it cannot see (unreachable agent: possible conflict) and duplicates, and after
 //! a duplicate is resolved it announces the address again from its holder.
 
+use serde::{Deserialize, Serialize};
+
 use super::timer::TimerKey;
 use super::*;
 
 /// The state of a VIP on one host, as last reported.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum VipObs {
     #[default]
     Unknown,

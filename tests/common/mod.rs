@@ -3,6 +3,7 @@
 
 use hactl::drill::random::RandomOptions;
 use hactl::drill::{Drill, Report, scenario};
+use hactl::engine::Redundancy;
 
 /// Runs a named scenario with seed 1 to its end.
 pub fn run(name: &str) -> Report {
@@ -22,12 +23,12 @@ pub fn incident(r: &Report) -> Vec<(&str, &str)> {
     after
         .iter()
         .filter(|e| e.correlation.as_deref() == Some(corr.as_str()))
-        .map(|e| (e.id.as_str(), e.source.as_str()))
+        .map(|e| (e.id.code(), e.source.as_str()))
         .collect()
 }
 
 /// A pair's final primary, VIP holder and redundancy.
-pub fn final_of<'a>(r: &'a Report, pair: &str) -> (Option<&'a str>, Option<&'a str>, &'a str) {
+pub fn final_of<'a>(r: &'a Report, pair: &str) -> (Option<&'a str>, Option<&'a str>, Option<Redundancy>) {
     let f = &r.final_state[pair];
-    (f.primary.as_deref(), f.vip_holder.as_deref(), f.redundancy.as_str())
+    (f.primary.as_deref(), f.vip_holder.as_deref(), f.redundancy)
 }

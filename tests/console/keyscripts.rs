@@ -50,7 +50,7 @@ fn switchover_with_keys_moves_the_primary_and_the_vip_and_logs_the_operator() {
         .log
         .all
         .iter()
-        .find(|e| e.id == "HC-1900")
+        .find(|e| e.id.code() == "HC-1900")
         .expect("operator command logged");
     assert!(op.message.contains("alice") || op.source.contains("alice"), "{op:?}");
     assert!(
@@ -143,7 +143,7 @@ fn a_forced_switchover_needs_the_pair_name_typed() {
             .log
             .all
             .iter()
-            .any(|e| e.id == "00-5150" && e.source == "app:east-sip-b@east-sip2"),
+            .any(|e| e.id.code() == "00-5150" && e.source == "app:east-sip-b@east-sip2"),
         "b was never promoted"
     );
     assert_eq!(pair(&c, "east-sip").primary.app, "east-sip-a");
@@ -168,7 +168,7 @@ fn a_script_runs_on_a_host_and_its_output_streams() {
     assert!(!v.lines.is_empty());
     let screen = render(&c, 100, 30);
     assert!(screen.contains("exit 0") || screen.contains("FAILED"), "{screen}");
-    assert!(c.state.log.all.iter().any(|e| e.id == "HC-1300"));
+    assert!(c.state.log.all.iter().any(|e| e.id.code() == "HC-1300"));
     press(&mut c, "<Esc>");
     assert!(c.state.modal.is_none());
 }
@@ -192,7 +192,13 @@ fn events_filter_severity_and_incidents() {
     settle(&mut c, 10_000);
     press(&mut c, "3/hc-1102<Enter>");
     assert!(!c.state.log.shown.is_empty());
-    assert!(c.state.log.shown.iter().all(|i| c.state.log.all[*i].id == "HC-1102"));
+    assert!(
+        c.state
+            .log
+            .shown
+            .iter()
+            .all(|i| c.state.log.all[*i].id.code() == "HC-1102")
+    );
     press(&mut c, "<Esc>");
     let all = c.state.log.shown.len();
     assert_eq!(all, c.state.log.all.len());

@@ -471,7 +471,7 @@ fn describe_shows_the_anti_flap_counter_and_an_operator_resets_it() {
         .log
         .all
         .iter()
-        .find(|e| e.id == "HC-1900" && e.message.contains("reset the anti-flap counter of east-sip"))
+        .find(|e| e.id.code() == "HC-1900" && e.message.contains("reset the anti-flap counter of east-sip"))
         .expect("the reset is audited");
     assert!(audit.message.contains("alice from 192.0.2.7"), "{audit:?}");
     press(&mut c, "d");
@@ -490,7 +490,10 @@ fn a_pair_without_a_primary_asks_which_instance_to_promote() {
     inject(&mut c, "stop:east-sip-a");
     inject(&mut c, "stop:east-sip-b");
     settle(&mut c, 15_000);
-    assert_eq!(c.state.snapshot.pairs[0].redundancy, "NO PRIMARY");
+    assert_eq!(
+        c.state.snapshot.pairs[0].redundancy,
+        Some(hactl::engine::Redundancy::NoPrimary)
+    );
     press(&mut c, "s");
     let screen = render(&c, 80, 24);
     assert!(screen.contains("east-sip has no primary: promote which?"), "{screen}");

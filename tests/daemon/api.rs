@@ -111,7 +111,7 @@ async fn a_crash_fails_over_and_the_stream_resumes_without_gap_or_duplicate() {
     assert!(matches!(w2, ControllerMsg::Welcome { .. }), "{w2:?}");
     until(15, "pair p OK with a primary", || async {
         let p = pair(&u, "p").await;
-        p["redundancy"] == "OK" && p["primary"]["app"] == "a"
+        p["redundancy"] == "ok" && p["primary"]["app"] == "a"
     })
     .await;
     let before = all_events(&u).await.len() as u64;
@@ -159,7 +159,7 @@ async fn a_crash_fails_over_and_the_stream_resumes_without_gap_or_duplicate() {
     let last = *seqs.last().unwrap();
     h1.send(Ctl::Run("a".into())).unwrap();
     until(15, "a back as backup", || async {
-        pair(&u, "p").await["redundancy"] == "OK"
+        pair(&u, "p").await["redundancy"] == "ok"
     })
     .await;
     let all = all_events(&u).await;

@@ -14,7 +14,7 @@ async fn kill_9_and_restart_keeps_what_was_acknowledged_and_reuses_no_correlatio
     until(10, "ready", || async { get(&u, "/readyz", None).await.0 == 200 }).await;
     let (h1, _) = agent(&u, "h1", &["a"], None).await;
     let (h2, _) = agent(&u, "h2", &["b"], None).await;
-    until(15, "pair p OK", || async { pair(&u, "p").await["redundancy"] == "OK" }).await;
+    until(15, "pair p OK", || async { pair(&u, "p").await["redundancy"] == "ok" }).await;
 
     // Two automatic switchovers: the anti-flap hold (2 in 10m) is on.
     h1.send(Ctl::Exit("a".into())).unwrap();
@@ -23,14 +23,14 @@ async fn kill_9_and_restart_keeps_what_was_acknowledged_and_reuses_no_correlatio
     })
     .await;
     h1.send(Ctl::Run("a".into())).unwrap();
-    until(15, "OK again", || async { pair(&u, "p").await["redundancy"] == "OK" }).await;
+    until(15, "OK again", || async { pair(&u, "p").await["redundancy"] == "ok" }).await;
     h2.send(Ctl::Exit("b".into())).unwrap();
     until(15, "a primary", || async {
         pair(&u, "p").await["primary"]["app"] == "a"
     })
     .await;
     h2.send(Ctl::Run("b".into())).unwrap();
-    until(15, "OK again", || async { pair(&u, "p").await["redundancy"] == "OK" }).await;
+    until(15, "OK again", || async { pair(&u, "p").await["redundancy"] == "ok" }).await;
     assert_eq!(pair(&u, "p").await["flapping"], true);
 
     let (s, v) = post(

@@ -3,8 +3,8 @@
 //! and the text typed into a field. Only the model: `view/` draws them, `update` moves them.
 
 use super::Effect;
-use crate::console::source::RunId;
 use crate::wire::PlanView;
+use crate::wire::RunId;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Modal {

@@ -6,6 +6,7 @@
 //! so a console left running for weeks does not grow without end; the filter text is
 //! bounded too ([`FILTER_MAX`]), so a huge paste cannot stall the console.
 
+use crate::engine::{EventId, Severity};
 use crate::wire::EventRecord;
 
 /// How many events the console keeps by default (`HACTL_CONSOLE_EVENTS` changes it).
@@ -24,10 +25,37 @@ pub fn push_bounded(text: &mut String, c: char) -> bool {
     true
 }
 
-pub const SEVERITIES: [&str; 4] = ["info", "warning", "alarm", "critical"];
+/// The severities, least first: the minimum-severity filter steps through them.
+pub const SEVERITIES: [Severity; 4] = [Severity::Info, Severity::Warning, Severity::Alarm, Severity::Critical];
 
-pub fn severity_rank(s: &str) -> usize {
+pub fn severity_rank(s: Severity) -> usize {
     SEVERITIES.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+/// An event of the switchover family (HC-1100..HC-1105).
+pub fn is_switchover_event(id: EventId) -> bool {
+    matches!(
+        id,
+        EventId::SwitchoverRequested
+            | EventId::SwitchoverPlanned
+            | EventId::SwitchoverCompleted
+            | EventId::SwitchoverFailed
+            | EventId::SwitchoverRefused
+            | EventId::PrimaryFenced
+    )
+}
+
+/// An event of the VIP family (HC-1200..HC-1205).
+pub fn is_vip_event(id: EventId) -> bool {
+    matches!(
+        id,
+        EventId::VipEnabled
+            | EventId::VipDisabled
+            | EventId::VipControlFailed
+            | EventId::VipStateUnknown
+            | EventId::VipDuplicate
+            | EventId::VipDuplicateResolved
+    )
 }
 
 #[derive(Clone, Debug, Default)]
@@ -79,7 +107,7 @@ impl EventLog {
 
     fn haystack(e: &EventRecord) -> String {
         let mut h = String::with_capacity(e.message.len() + e.source.len() + e.subject.len() + 24);
-        for part in [&e.id, &e.message, &e.source, &e.subject] {
+        for part in [e.id.code(), &e.message, &e.source, &e.subject] {
             h.push_str(&part.to_lowercase());
             h.push('\u{1}');
         }
@@ -91,7 +119,7 @@ impl EventLog {
 
     fn passes(&self, i: usize, lower_filter: &str) -> bool {
         let e = &self.all[i];
-        if severity_rank(&e.severity) < self.min_severity {
+        if severity_rank(e.severity) < self.min_severity {
             return false;
         }
         if let Some(c) = &self.correlation
@@ -236,12 +264,13 @@ impl EventLog {
 mod tests {
     use super::*;
 
-    fn rec(seq: u64, sev: &str, corr: Option<&str>, msg: &str) -> EventRecord {
+    fn rec(seq: u64, severity: Severity, corr: Option<&str>, msg: &str) -> EventRecord {
         EventRecord {
+            site: "east".into(),
             seq,
             t_ms: seq * 1000,
-            id: "HC-1100".into(),
-            severity: sev.into(),
+            id: EventId::SwitchoverRequested,
+            severity,
             source: "pair:east-sip".into(),
             subject: "pair:east-sip".into(),
             correlation: corr.map(String::from),
@@ -254,11 +283,11 @@ mod tests {
         let mut l = EventLog::new();
         l.push(
             vec![
-                rec(0, "info", None, "boot"),
-                rec(1, "alarm", Some("east-1"), "crash"),
-                rec(2, "info", Some("east-1"), "switch"),
-                rec(3, "warning", Some("east-2"), "maintenance"),
-                rec(4, "info", Some("east-2"), "done"),
+                rec(0, Severity::Info, None, "boot"),
+                rec(1, Severity::Alarm, Some("east-1"), "crash"),
+                rec(2, Severity::Info, Some("east-1"), "switch"),
+                rec(3, Severity::Warning, Some("east-2"), "maintenance"),
+                rec(4, Severity::Info, Some("east-2"), "done"),
             ],
             0,
         );
@@ -271,7 +300,7 @@ mod tests {
         assert_eq!(l.sel, 4);
         l.scroll(-2);
         assert!(!l.follow);
-        l.push(vec![rec(5, "info", None, "new")], 0);
+        l.push(vec![rec(5, Severity::Info, None, "new")], 0);
         assert_eq!(l.sel, 2);
         l.scroll(10);
         assert_eq!(l.sel, 5);
@@ -284,10 +313,10 @@ mod tests {
     fn the_log_is_bounded_and_keeps_the_selection() {
         let mut l = EventLog::new();
         l.cap = 100;
-        l.push((0..100).map(|i| rec(i, "info", None, "x")).collect(), 0);
+        l.push((0..100).map(|i| rec(i, Severity::Info, None, "x")).collect(), 0);
         l.scroll(-10);
         let selected = l.selected().unwrap().seq;
-        l.push((100..120).map(|i| rec(i, "info", None, "x")).collect(), 0);
+        l.push((100..120).map(|i| rec(i, Severity::Info, None, "x")).collect(), 0);
         assert_eq!(l.all.len(), 100);
         assert_eq!(l.dropped, 20);
         assert_eq!(l.received, 120);

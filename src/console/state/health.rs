@@ -6,7 +6,8 @@
 
 use std::collections::HashSet;
 
-use crate::wire::{GroupView, PairView, Snapshot};
+use crate::engine::{AppStatus, Mode, Redundancy, VipObs};
+use crate::wire::{AgentState, GroupView, NicState, PairView, PeerLinkState, SiteMode, Snapshot};
 
 /// How bad a fact is, in escalating order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,27 +64,29 @@ fn fact(sev: Sev, subject: &str, text: impl Into<String>) -> Fact {
 pub fn pair_facts(p: &PairView, starting: bool) -> Vec<Fact> {
     let mut out = Vec::new();
     let id = p.id.as_str();
-    let red = p.redundancy.as_str();
-    if starting && matches!(red, "NO PRIMARY" | "NO BACKUP" | "DEGRADED" | "") {
+    let red = p.redundancy;
+    if starting && is_undecided(red) {
         out.push(fact(Sev::Unknown, id, "STARTING"));
     } else {
         match red {
-            "OK" => {}
-            "MAINTENANCE" => out.push(fact(Sev::Warning, id, "MAINTENANCE")),
-            "UNKNOWN" | "" => out.push(fact(Sev::Unknown, id, "UNKNOWN")),
-            "NO PRIMARY" | "SPLIT BRAIN" => out.push(fact(Sev::Critical, id, red)),
-            other => out.push(fact(Sev::Alarm, id, other)),
+            Some(Redundancy::Ok) => {}
+            Some(Redundancy::Maintenance) => out.push(fact(Sev::Warning, id, "MAINTENANCE")),
+            None => out.push(fact(Sev::Unknown, id, "UNKNOWN")),
+            Some(r @ (Redundancy::NoPrimary | Redundancy::SplitBrain)) => out.push(fact(Sev::Critical, id, r.label())),
+            Some(r @ (Redundancy::Degraded | Redundancy::BackupNotReady | Redundancy::NoBackup)) => {
+                out.push(fact(Sev::Alarm, id, r.label()))
+            }
         }
     }
-    let known = !matches!(red, "UNKNOWN" | "") && !starting;
+    let known = red.is_some() && !starting;
     if let Some(v) = &p.vip
         && known
     {
         let unknown: Vec<&str> = v
             .hosts
             .iter()
-            .filter(|(_, s)| s == "unknown")
-            .map(|(h, _)| h.as_str())
+            .filter(|h| h.state == VipObs::Unknown)
+            .map(|h| h.host.as_str())
             .collect();
         match v.holders.as_slice() {
             _ if v.duplicate || v.holders.len() > 1 => {
@@ -104,7 +107,7 @@ pub fn pair_facts(p: &PairView, starting: bool) -> Vec<Fact> {
     }
     if known {
         for (inst, role) in [(&p.primary, "primary"), (&p.backup, "backup")] {
-            if inst.status == "unknown" {
+            if inst.status == AppStatus::Unknown {
                 out.push(fact(Sev::Unknown, id, format!("{role} {} unreachable", inst.app)));
             }
         }
@@ -113,10 +116,18 @@ pub fn pair_facts(p: &PairView, starting: bool) -> Vec<Fact> {
         out.push(fact(Sev::Warning, id, "FLAPPING"));
     }
     if let Some(step) = &p.switchover {
-        out.push(fact(Sev::Warning, id, format!("SWITCHING ({step})")));
+        out.push(fact(Sev::Warning, id, format!("SWITCHING ({})", step.as_str())));
     }
     out.sort_by_key(|f| std::cmp::Reverse(f.sev));
     out
+}
+
+/// A redundancy a controller that just started reports before it has decided on the pair.
+pub fn is_undecided(r: Option<Redundancy>) -> bool {
+    matches!(
+        r,
+        Some(Redundancy::NoPrimary | Redundancy::NoBackup | Redundancy::Degraded)
+    )
 }
 
 /// The worst severity of some facts (`Ok` when there are none).
@@ -137,13 +148,15 @@ pub fn label(facts: &[Fact]) -> String {
 pub fn group_facts(g: &GroupView, snap: &Snapshot, starting: &HashSet<String>) -> Vec<Fact> {
     let mut out = Vec::new();
     let lead_starting = starting.contains(&g.leader);
-    match g.redundancy.as_str() {
-        "OK" => {}
+    match g.redundancy {
+        Some(Redundancy::Ok) => {}
         _ if lead_starting => out.push(fact(Sev::Unknown, &g.id, "STARTING")),
-        "UNKNOWN" | "" => out.push(fact(Sev::Unknown, &g.id, "UNKNOWN")),
-        "MAINTENANCE" => out.push(fact(Sev::Warning, &g.id, "MAINTENANCE")),
-        "NO PRIMARY" | "SPLIT BRAIN" => out.push(fact(Sev::Critical, &g.id, g.redundancy.clone())),
-        other => out.push(fact(Sev::Alarm, &g.id, other)),
+        None => out.push(fact(Sev::Unknown, &g.id, "UNKNOWN")),
+        Some(Redundancy::Maintenance) => out.push(fact(Sev::Warning, &g.id, "MAINTENANCE")),
+        Some(r @ (Redundancy::NoPrimary | Redundancy::SplitBrain)) => out.push(fact(Sev::Critical, &g.id, r.label())),
+        Some(r @ (Redundancy::Degraded | Redundancy::BackupNotReady | Redundancy::NoBackup)) => {
+            out.push(fact(Sev::Alarm, &g.id, r.label()))
+        }
     }
     let own = worst(&out);
     let members = snap.pairs.iter().filter(|p| g.members.contains(&p.id));
@@ -167,8 +180,8 @@ pub fn group_primary_known(g: &GroupView, snap: &Snapshot) -> bool {
     snap.pairs
         .iter()
         .find(|p| p.id == g.leader)
-        .is_some_and(|p| p.primary.status == "up" && p.primary.mode == "primary")
-        && g.redundancy != "UNKNOWN"
+        .is_some_and(|p| p.primary.status == AppStatus::Up && p.primary.mode == Mode::Primary)
+        && g.redundancy.is_some()
 }
 
 /// Every fact of the deployment, worst first: pairs, hosts, sites, links, endpoints.
@@ -182,15 +195,22 @@ pub fn deployment_facts(snap: &Snapshot, starting: &HashSet<String>) -> Vec<Fact
     }
     for h in &snap.hosts {
         let subject = format!("host {}", h.id);
-        if h.agent != "connected" {
-            out.push(fact(Sev::Alarm, &subject, "agent LOST"));
-            continue;
+        match h.agent {
+            AgentState::Connected => {}
+            AgentState::Lost => {
+                out.push(fact(Sev::Alarm, &subject, "agent LOST"));
+                continue;
+            }
+            AgentState::Unknown => {
+                out.push(fact(Sev::Unknown, &subject, "agent unknown"));
+                continue;
+            }
         }
         for n in &h.nics {
-            match n.state.as_str() {
-                "up" => {}
-                "down" => out.push(fact(Sev::Alarm, &subject, format!("NIC {} DOWN", n.name))),
-                _ => out.push(fact(Sev::Unknown, &subject, format!("NIC {} unknown", n.name))),
+            match n.state {
+                NicState::Up => {}
+                NicState::Down => out.push(fact(Sev::Alarm, &subject, format!("NIC {} DOWN", n.name))),
+                NicState::Unknown => out.push(fact(Sev::Unknown, &subject, format!("NIC {} unknown", n.name))),
             }
         }
     }
@@ -200,16 +220,16 @@ pub fn deployment_facts(snap: &Snapshot, starting: &HashSet<String>) -> Vec<Fact
             out.push(fact(Sev::Critical, &subject, "controller DOWN"));
             continue;
         }
-        if s.peer.is_some() && s.mode != "peered" {
+        if s.peer.is_some() && s.mode != SiteMode::Peered {
             out.push(fact(Sev::Alarm, &subject, "SINGLE-SITE"));
         }
         match (&s.peer, &s.link) {
             (Some(peer), Some(l)) => {
                 let subject = format!("link {}→{peer}", s.id);
-                match l.state.as_str() {
-                    "in-service" => {}
-                    "unreachable" => out.push(fact(Sev::Warning, &subject, "UNREACHABLE")),
-                    other => out.push(fact(Sev::Alarm, &subject, other.to_uppercase())),
+                match l.state {
+                    PeerLinkState::InService => {}
+                    PeerLinkState::Unreachable => out.push(fact(Sev::Warning, &subject, l.state.label())),
+                    PeerLinkState::OutOfService => out.push(fact(Sev::Alarm, &subject, l.state.label())),
                 }
             }
             (Some(peer), None) => out.push(fact(Sev::Unknown, &format!("link {}→{peer}", s.id), "unknown")),
@@ -247,10 +267,10 @@ fn label_text(facts: &[Fact]) -> String {
 pub fn server_state(snap: &Snapshot, pair: &str) -> Sev {
     match snap.pairs.iter().find(|p| p.id == pair) {
         None => Sev::Unknown,
-        Some(p) => match (p.primary.status.as_str(), p.primary.mode.as_str()) {
-            ("up", "primary") => Sev::Ok,
-            ("unknown", _) => Sev::Unknown,
-            _ if p.redundancy == "UNKNOWN" => Sev::Unknown,
+        Some(p) => match (p.primary.status, p.primary.mode) {
+            (AppStatus::Up, Mode::Primary) => Sev::Ok,
+            (AppStatus::Unknown, _) => Sev::Unknown,
+            _ if p.redundancy.is_none() => Sev::Unknown,
             _ => Sev::Alarm,
         },
     }
@@ -276,26 +296,33 @@ pub fn summary(facts: &[Fact]) -> (Sev, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{InstanceView, VipView};
+    use crate::wire::{InstanceView, VipHostView, VipView};
 
-    fn up(app: &str, host: &str, mode: &str) -> InstanceView {
+    fn up(app: &str, host: &str, mode: Mode) -> InstanceView {
         InstanceView {
             app: app.into(),
             host: host.into(),
-            status: "up".into(),
-            mode: mode.into(),
+            status: AppStatus::Up,
+            mode,
         }
     }
 
-    fn pair(red: &str, holders: &[&str]) -> PairView {
+    fn vip_host(host: &str, state: VipObs) -> VipHostView {
+        VipHostView {
+            host: host.into(),
+            state,
+        }
+    }
+
+    fn pair(red: Option<Redundancy>, holders: &[&str]) -> PairView {
         PairView {
             id: "p".into(),
-            primary: up("a", "h1", "primary"),
-            backup: up("b", "h2", "backup"),
-            redundancy: red.into(),
+            primary: up("a", "h1", Mode::Primary),
+            backup: up("b", "h2", Mode::Backup),
+            redundancy: red,
             vip: Some(VipView {
                 desired: Some("h1".into()),
-                hosts: vec![("h1".into(), "bound".into()), ("h2".into(), "unbound".into())],
+                hosts: vec![vip_host("h1", VipObs::Bound), vip_host("h2", VipObs::Unbound)],
                 holders: holders.iter().map(|h| h.to_string()).collect(),
                 duplicate: holders.len() > 1,
                 ..VipView::default()
@@ -306,11 +333,14 @@ mod tests {
 
     #[test]
     fn a_duplicate_vip_escalates_past_no_backup() {
-        let f = pair_facts(&pair("NO BACKUP", &["h1", "h2"]), false);
+        let f = pair_facts(&pair(Some(Redundancy::NoBackup), &["h1", "h2"]), false);
         assert_eq!(worst(&f), Sev::Critical);
         assert!(label(&f).starts_with("[!!] VIP DUP h1,h2"), "{}", label(&f));
-        assert_eq!(worst(&pair_facts(&pair("NO BACKUP", &["h1"]), false)), Sev::Alarm);
-        assert_eq!(worst(&pair_facts(&pair("OK", &["h1"]), false)), Sev::Ok);
+        assert_eq!(
+            worst(&pair_facts(&pair(Some(Redundancy::NoBackup), &["h1"]), false)),
+            Sev::Alarm
+        );
+        assert_eq!(worst(&pair_facts(&pair(Some(Redundancy::Ok), &["h1"]), false)), Sev::Ok);
     }
 
     #[test]
@@ -324,17 +354,17 @@ mod tests {
 
     #[test]
     fn an_unknown_vip_host_is_not_healthy() {
-        let mut p = pair("OK", &["h1"]);
-        p.vip.as_mut().unwrap().hosts[1].1 = "unknown".into();
+        let mut p = pair(Some(Redundancy::Ok), &["h1"]);
+        p.vip.as_mut().unwrap().hosts[1].state = VipObs::Unknown;
         assert_eq!(worst(&pair_facts(&p, false)), Sev::Unknown);
-        let mut p = pair("UNKNOWN", &[]);
+        let mut p = pair(None, &[]);
         p.vip.as_mut().unwrap().hosts.clear();
         assert_eq!(worst(&pair_facts(&p, false)), Sev::Unknown);
     }
 
     #[test]
     fn starting_is_unknown_not_no_primary() {
-        let f = pair_facts(&pair("NO PRIMARY", &[]), true);
+        let f = pair_facts(&pair(Some(Redundancy::NoPrimary), &[]), true);
         assert_eq!(label(&f), "[?] STARTING");
     }
 }

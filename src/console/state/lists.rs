@@ -6,7 +6,8 @@
 
 use super::health::{self, Sev};
 use super::{PairRow, State};
-use crate::wire::{HostView, PairView};
+use crate::engine::AppStatus;
+use crate::wire::{AgentState, HostView, NicState, PairView};
 
 /// The order of the rows of the Pairs or Hosts view (`o` cycles it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -83,7 +84,7 @@ fn pair_matches(p: &PairView, starting: bool, f: &str) -> bool {
         p.primary.host.as_str(),
         p.backup.app.as_str(),
         p.backup.host.as_str(),
-        p.redundancy.as_str(),
+        crate::wire::redundancy_label(p.redundancy),
         p.group.as_deref().unwrap_or_default(),
         &health::label(&facts),
         if p.maintenance { "maintenance" } else { "" },
@@ -102,18 +103,20 @@ fn host_matches(h: &HostView, f: &str) -> bool {
 
 /// How bad a host is: its agent, NICs and applications (what the Hosts view marks).
 pub fn host_sev(h: &HostView) -> Sev {
-    if h.agent != "connected" {
-        return Sev::Alarm;
+    match h.agent {
+        AgentState::Connected => {}
+        AgentState::Lost => return Sev::Alarm,
+        AgentState::Unknown => return Sev::Unknown,
     }
-    let nics = h.nics.iter().map(|n| match n.state.as_str() {
-        "up" => Sev::Ok,
-        "down" => Sev::Alarm,
-        _ => Sev::Unknown,
+    let nics = h.nics.iter().map(|n| match n.state {
+        NicState::Up => Sev::Ok,
+        NicState::Down => Sev::Alarm,
+        NicState::Unknown => Sev::Unknown,
     });
-    let apps = h.apps.iter().map(|a| match a.status.as_str() {
-        "up" => Sev::Ok,
-        "unknown" => Sev::Unknown,
-        _ => Sev::Alarm,
+    let apps = h.apps.iter().map(|a| match a.status {
+        AppStatus::Up => Sev::Ok,
+        AppStatus::Unknown => Sev::Unknown,
+        AppStatus::Unavailable | AppStatus::Down | AppStatus::Starting => Sev::Alarm,
     });
     nics.chain(apps).max().unwrap_or(Sev::Ok)
 }

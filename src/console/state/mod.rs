@@ -13,13 +13,16 @@ mod update;
 use std::collections::{HashMap, HashSet};
 
 pub use dialog::{Confirm, FaultMenu, Modal, ScriptPick, SwitchoverDialog};
-pub use events::{DEFAULT_CAP, EventLog, FILTER_MAX, SEVERITIES, push_bounded, rfc3339, severity_rank};
+pub use events::{
+    DEFAULT_CAP, EventLog, FILTER_MAX, SEVERITIES, is_switchover_event, is_vip_event, push_bounded, rfc3339,
+    severity_rank,
+};
 pub use lists::{ListView, Order, Prompt, host_sev};
 pub use update::{Effect, Msg, key_msg, update};
 
-use super::source::{
-    Accepted, Connection, DrillStatus, ReportView, Request, RunId, ScriptChoice, ScriptRunView, Source,
-};
+use super::source::{Connection, DrillStatus, ReportView, ScriptChoice, ScriptRunView, Source};
+use crate::engine::EventId;
+use crate::wire::{Accepted, Command, Request, RunId};
 use crate::wire::{EventRecord, Snapshot};
 
 /// How long after its controller started a pair may show `STARTING` at most: by then the
@@ -336,7 +339,7 @@ impl State {
     fn refresh_modal(&mut self, src: &dyn Source) {
         let close = match &mut self.modal {
             Some(Modal::Switchover(d)) if d.plan.is_some() => {
-                let plan = src.plan(&d.target, d.to.as_deref());
+                let plan = src.plan(&d.target, d.to.as_deref()).map_err(|e| e.to_string());
                 if d.plan.as_ref() != Some(&plan) {
                     d.plan = Some(plan);
                     if !d.can_confirm() && !d.needs_typing() {
@@ -349,10 +352,10 @@ impl State {
                 Some("nothing is in flight any more: q quits".to_string())
             }
             Some(Modal::Confirm(c)) => match &c.effect {
-                Effect::Request {
-                    req: Request::Maintenance { pair, on },
+                Effect::Request(Request {
+                    command: Command::Maintenance { pair, on, .. },
                     ..
-                } => self
+                }) => self
                     .snapshot
                     .pairs
                     .iter()
@@ -375,14 +378,10 @@ impl State {
     /// A controller that (re)started has not decided on its pairs yet: they are
     /// `STARTING`, not `NO PRIMARY`, until it has.
     fn note_starts(&mut self, recs: &[EventRecord]) {
-        for e in recs {
-            let Some(site) = e.source.strip_prefix("controller:") else {
-                continue;
-            };
-            if e.id == crate::engine::EventId::ControllerStarted.code() {
-                for p in self.snapshot.pairs.iter().filter(|p| p.site == site) {
-                    self.starting.insert(p.id.clone(), e.t_ms);
-                }
+        // The site that logged the start is the controller's own.
+        for e in recs.iter().filter(|e| e.id == EventId::ControllerStarted) {
+            for p in self.snapshot.pairs.iter().filter(|p| p.site == e.site) {
+                self.starting.insert(p.id.clone(), e.t_ms);
             }
         }
         // A decision about a pair ends its start: it lost redundancy, has no primary, or
@@ -395,8 +394,7 @@ impl State {
                     crate::engine::EventId::SwitchoverRequested,
                     crate::engine::EventId::PairNormal,
                 ]
-                .iter()
-                .any(|id| id.code() == e.id)
+                .contains(&e.id)
             {
                 self.starting.remove(pair);
             }
@@ -414,7 +412,7 @@ impl State {
                     .pairs
                     .iter()
                     .find(|p| &p.id == id)
-                    .is_some_and(|p| matches!(p.redundancy.as_str(), "NO PRIMARY" | "NO BACKUP" | "DEGRADED" | ""))
+                    .is_some_and(|p| health::is_undecided(p.redundancy))
         });
         for p in &snap.pairs {
             if let Some(age) = p.last_switchover_age_ms {
@@ -468,36 +466,32 @@ impl State {
 
     /// Notes an accepted request as in flight.
     pub fn start_flight(&mut self, req: &Request, acc: &Accepted) {
-        let flight = match req {
-            Request::Switchover { target, .. } => Flight::Switchover { pair: target.clone() },
-            Request::RunScript { .. } => match &acc.run {
+        let what = req.command.describe();
+        let flight = match &req.command {
+            Command::Switchover { pair, .. } => Flight::Switchover { pair: pair.clone() },
+            Command::RunScript { .. } => match &acc.run {
                 Some(run) => Flight::Script { run: run.clone() },
                 None => return,
             },
-            Request::Maintenance { .. } => Flight::Maintenance,
-            Request::ResetAntiFlap { .. } => {
+            Command::Maintenance { .. } => Flight::Maintenance,
+            Command::ResetAntiFlap { .. } => {
                 // Done at once: nothing to wait for.
-                let corr = acc
-                    .correlation
-                    .as_deref()
-                    .map(|c| format!(" [{c}]"))
-                    .unwrap_or_default();
                 self.status = Some(Status {
                     level: Level::Success,
-                    text: format!("{} done{corr}", req.describe()),
+                    text: format!("{what} done [{}]", acc.correlation),
                 });
                 return;
             }
         };
         self.inflight.push(InFlight {
-            what: req.describe(),
-            correlation: acc.correlation.clone(),
+            what: what.clone(),
+            correlation: Some(acc.correlation.clone()),
             started_ms: self.now_ms(),
             flight,
         });
         self.status = Some(Status {
             level: Level::Progress,
-            text: format!("{}: {}", req.describe(), acc.message),
+            text: format!("{what}: {acc}"),
         });
     }
 
@@ -512,12 +506,12 @@ impl State {
                 continue;
             };
             let f = &self.inflight[pos];
-            let outcome = match (&f.flight, e.id.as_str()) {
-                (Flight::Switchover { .. }, "HC-1102") => Some(true),
-                (Flight::Switchover { .. }, "HC-1103" | "HC-1104") => Some(false),
-                (Flight::Script { .. }, "HC-1301") => Some(true),
-                (Flight::Script { .. }, "HC-1302" | "HC-1303") => Some(false),
-                (Flight::Maintenance, "HC-1600" | "HC-1601") => Some(true),
+            let outcome = match (&f.flight, e.id) {
+                (Flight::Switchover { .. }, EventId::SwitchoverCompleted) => Some(true),
+                (Flight::Switchover { .. }, EventId::SwitchoverFailed | EventId::SwitchoverRefused) => Some(false),
+                (Flight::Script { .. }, EventId::ScriptSucceeded) => Some(true),
+                (Flight::Script { .. }, EventId::ScriptFailed | EventId::ScriptTimedOut) => Some(false),
+                (Flight::Maintenance, EventId::MaintenanceOn | EventId::MaintenanceOff) => Some(true),
                 _ => None,
             };
             if let Some(ok) = outcome {

@@ -7,8 +7,8 @@ use super::{
     Status, SwitchoverDialog, VIEWS, push_bounded,
 };
 use crate::console::keys::{self, Action, Key, Lookup, Scope};
-use crate::console::source::{Accepted, Clock, DrillOp, Request};
-use crate::wire::PlanView;
+use crate::console::source::{Clock, DrillOp};
+use crate::wire::{Accepted, Command, ErrorBody, PlanView, Request};
 
 /// What happened: a key, or the result of an effect.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,7 +21,7 @@ pub enum Msg {
     /// Enter or Esc in the filter prompt.
     FilterDone(bool),
     PlanLoaded(String, Result<PlanView, String>),
-    Requested(Request, Result<Accepted, String>),
+    Requested(Request, Result<Accepted, ErrorBody>),
     DrillDone(Result<String, String>),
     FaultTargets(Vec<String>),
     /// The file the events went to, and how many, or why not.
@@ -34,10 +34,8 @@ pub enum Msg {
 pub enum Effect {
     /// The plan of a switchover of a pair or group, to an instance or host if given.
     LoadPlan(String, Option<String>),
-    Request {
-        req: Request,
-        force: bool,
-    },
+    /// An operator request (a forced switchover says so in its command).
+    Request(Request),
     Drill(DrillOp),
     LoadFaultTargets(String),
     /// Write the events shown (filters applied) to a JSON-lines file.
@@ -175,7 +173,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                         state.modal = Some(Modal::ScriptOutput { run });
                     }
                 }
-                Err(e) => status(state, Level::Error, format!("{} refused: {e}", req.describe())),
+                Err(e) => status(state, Level::Error, format!("{} refused: {e}", req.command.describe())),
             }
             vec![]
         }
@@ -380,11 +378,16 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
             let no_primary = target
                 .as_ref()
                 .and_then(|t| state.snapshot.pairs.iter().find(|p| &p.id == t))
-                .filter(|p| p.redundancy == "NO PRIMARY");
+                .filter(|p| p.redundancy == Some(crate::engine::Redundancy::NoPrimary));
             if let Some(p) = no_primary {
                 let choices = [&p.primary, &p.backup]
                     .iter()
-                    .map(|i| (format!("{}@{}", i.app, i.host), format!("{} / {}", i.status, i.mode)))
+                    .map(|i| {
+                        (
+                            format!("{}@{}", i.app, i.host),
+                            format!("{} / {}", i.status.as_str(), i.mode.as_str()),
+                        )
+                    })
                     .collect();
                 state.modal = Some(Modal::Promote {
                     pair: p.id.clone(),
@@ -420,10 +423,11 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
                         ]
                     },
                     button: format!("Maintenance {}", if on { "on" } else { "off" }),
-                    effect: Effect::Request {
-                        req: Request::Maintenance { pair: p.id.clone(), on },
-                        force: false,
-                    },
+                    effect: Effect::Request(Request::new(Command::Maintenance {
+                        pair: p.id.clone(),
+                        on,
+                        expires: None,
+                    })),
                     focus: 0,
                 }));
             }
@@ -528,10 +532,7 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
                         "The reset is logged with your name (HC-1900).".into(),
                     ],
                     button: "Reset counter".into(),
-                    effect: Effect::Request {
-                        req: Request::ResetAntiFlap { pair },
-                        force: false,
-                    },
+                    effect: Effect::Request(Request::new(Command::ResetAntiFlap { pair })),
                     focus: 0,
                 }));
             }
@@ -595,13 +596,12 @@ fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
             Action::Open => {
                 if d.can_confirm() {
                     let force = d.needs_typing();
-                    effects.push(Effect::Request {
-                        req: Request::Switchover {
-                            target: d.target.clone(),
-                            to: d.to.clone(),
-                        },
+                    effects.push(Effect::Request(Request::new(Command::Switchover {
+                        pair: d.target.clone(),
+                        to: d.to.clone(),
                         force,
-                    });
+                        dry_run: false,
+                    })));
                     keep = false;
                 } else if d.needs_typing() {
                     let t = d.target.clone();
@@ -646,13 +646,10 @@ fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
                     if let Some(s) = scripts.get(p.script)
                         && let Some(h) = s.hosts.get(p.host)
                     {
-                        effects.push(Effect::Request {
-                            req: Request::RunScript {
-                                script: s.id.clone(),
-                                host: h.clone(),
-                            },
-                            force: false,
-                        });
+                        effects.push(Effect::Request(Request::new(Command::RunScript {
+                            script: s.id.clone(),
+                            host: h.clone(),
+                        })));
                     }
                     keep = false;
                 }
@@ -711,7 +708,7 @@ fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
                     .log
                     .all
                     .iter()
-                    .filter(|e| e.id == crate::engine::EventId::OperatorCommand.code())
+                    .filter(|e| e.id == crate::engine::EventId::OperatorCommand)
                     .count();
                 let what = name
                     .clone()

@@ -137,10 +137,10 @@ pub fn status(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .pairs
                 .iter()
                 .find(|p| &p.id == pair || p.group.as_ref() == Some(pair) && p.leader)
-                .and_then(|p| p.switchover.clone())
-                .unwrap_or_else(|| "waiting for confirmation".into()),
-            crate::console::state::Flight::Script { .. } => "running".into(),
-            crate::console::state::Flight::Maintenance => "applying".into(),
+                .and_then(|p| p.switchover)
+                .map_or("waiting for confirmation", |s| s.as_str()),
+            crate::console::state::Flight::Script { .. } => "running",
+            crate::console::state::Flight::Maintenance => "applying",
         };
         let took = super::age(state.now_ms().saturating_sub(fl.started_ms));
         let corr = fl.correlation.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();

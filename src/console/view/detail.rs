@@ -24,7 +24,7 @@ fn concerns(e: &EventRecord, p: &PairView) -> bool {
         || apps
             .iter()
             .any(|a| e.source.starts_with(a.as_str()) || e.subject.starts_with(a.as_str()))
-        || (e.id.starts_with("HC-12") && p.vip.as_ref().is_some_and(|v| e.message.contains(&v.address)))
+        || (crate::console::state::is_vip_event(e.id) && p.vip.as_ref().is_some_and(|v| e.message.contains(&v.address)))
 }
 
 fn mark_role(m: Mark) -> Role {
@@ -70,7 +70,10 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
             span(
                 format!(
                     "{}@{}  {} / {}",
-                    p.primary.app, p.primary.host, p.primary.status, p.primary.mode
+                    p.primary.app,
+                    p.primary.host,
+                    p.primary.status.as_str(),
+                    p.primary.mode.as_str()
                 ),
                 theme,
                 Role::Text,
@@ -81,7 +84,10 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
             span(
                 format!(
                     "{}@{}  {} / {}",
-                    p.backup.app, p.backup.host, p.backup.status, p.backup.mode
+                    p.backup.app,
+                    p.backup.host,
+                    p.backup.status.as_str(),
+                    p.backup.mode.as_str()
                 ),
                 theme,
                 Role::Text,
@@ -89,7 +95,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
         ]),
     ];
     if let Some(v) = &p.vip {
-        let hosts: Vec<String> = v.hosts.iter().map(|(h, s)| format!("{h} {s}")).collect();
+        let hosts: Vec<String> = v
+            .hosts
+            .iter()
+            .map(|h| format!("{} {}", h.host, h.state.as_str()))
+            .collect();
         top.push(Line::from(vec![
             span("  VIP     ", theme, Role::Dim),
             span(
@@ -109,10 +119,10 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
     top.push(Line::from(span(
         format!(
             "  switchover {} · last switchover {} · incident {}",
-            p.switchover.as_deref().unwrap_or("none running"),
+            p.switchover.map_or("none running", |s| s.as_str()),
             match state.last_switchover.get(&p.id) {
                 Some(t) => ago(now.saturating_sub(*t)),
-                None if p.redundancy == "UNKNOWN" => "unknown".into(),
+                None if p.redundancy.is_none() => "unknown".into(),
                 None => "never".into(),
             },
             p.incident.as_deref().unwrap_or("none")
@@ -208,7 +218,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
         let first = evs.last().expect("a group has an event");
         let worst = evs
             .iter()
-            .map(|e| crate::console::state::severity_rank(&e.severity))
+            .map(|e| crate::console::state::severity_rank(e.severity))
             .max()
             .unwrap_or(0);
         let (tag, role) = severity(crate::console::state::SEVERITIES[worst]);
@@ -221,7 +231,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
         ]));
         for e in evs.iter().rev().take(4) {
             out.push(Line::from(vec![
-                span(format!("    {} ", fit(&e.id, 8)), theme, Role::Key),
+                span(format!("    {} ", fit(e.id.code(), 8)), theme, Role::Key),
                 span(e.message.clone(), theme, Role::Text),
             ]));
         }

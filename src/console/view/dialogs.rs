@@ -129,7 +129,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, m: &Modal) 
                             .hosts
                             .iter()
                             .find(|x| x.id == h)
-                            .map(|x| format!("site {}, agent {}", x.site, x.agent))
+                            .map(|x| format!("site {}, agent {}", x.site, x.agent.as_str()))
                             .unwrap_or_default();
                         (h, site)
                     })

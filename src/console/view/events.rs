@@ -34,7 +34,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     ));
     if log.min_severity > 0 {
         bar.push(span(
-            format!("severity ≥ {} ", SEVERITIES[log.min_severity]),
+            format!("severity ≥ {} ", SEVERITIES[log.min_severity].as_str()),
             theme,
             Role::Warn,
         ));
@@ -86,7 +86,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     for (pos, &i) in log.shown.iter().enumerate().skip(first).take(h) {
         let e = &log.all[i];
         let selected = pos == log.sel && !log.follow;
-        let (tag, role) = severity(&e.severity);
+        let (tag, role) = severity(e.severity);
         let t = Time(e.t_ms).to_string();
         let mut spans = vec![span(
             format!("{}{}", if selected { "▶" } else { " " }, fit(&t, 12)),
@@ -100,7 +100,10 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Role::Dim,
             ));
         }
-        spans.extend([span(fit(tag, 5), theme, role), span(fit(&e.id, 9), theme, Role::Key)]);
+        spans.extend([
+            span(fit(tag, 5), theme, role),
+            span(fit(e.id.code(), 9), theme, Role::Key),
+        ]);
         if src_w > 0 {
             spans.push(span(fit(&e.source, src_w), theme, Role::Text));
         }
@@ -139,7 +142,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             out.push(Line::raw(""));
         }
         out.push(Line::from(vec![
-            span(format!("▶ {} {} ", e.id, e.severity), theme, Role::Key),
+            span(format!("▶ {} {} ", e.id.code(), e.severity.as_str()), theme, Role::Key),
             span(
                 format!(
                     "{} from {} about {}{}{wall}",

@@ -12,7 +12,8 @@ use ratatui::widgets::Paragraph;
 use super::{age, fit, severity, span};
 use crate::console::state::{State, host_sev};
 use crate::console::theme::{Role, Theme};
-use crate::engine::Time;
+use crate::engine::{AppStatus, Mode, Time, VipObs};
+use crate::wire::AgentState;
 use crate::wire::{EventRecord, HostView};
 
 /// Whether an event is about this host: the host itself or one of its applications.
@@ -28,25 +29,25 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
         return;
     };
     let w = area.width as usize;
-    let connected = h.agent == "connected";
+    let connected = h.agent == AgentState::Connected;
     let heard = match h.last_heard_age_ms {
         Some(a) => format!("last heard {} ago", age(a)),
         None => "last heard unknown".to_string(),
     };
-    let (agent, role) = if connected {
-        (format!("agent connected, {heard}"), Role::Ok)
-    } else {
-        (format!("[!] agent LOST, {heard}"), Role::Alarm)
+    let (agent, role) = match h.agent {
+        AgentState::Connected => (format!("agent connected, {heard}"), Role::Ok),
+        AgentState::Lost => (format!("[!] agent LOST, {heard}"), Role::Alarm),
+        AgentState::Unknown => ("[?] agent unknown (controller unreachable)".to_string(), Role::Warn),
     };
     // What is wrong on the host, in words: the facts of the summary line, and the
     // applications that are not up.
     let mut wrong: Vec<String> = state
         .facts
         .iter()
-        .filter(|x| x.subject == format!("host {}", h.id) && (connected || x.text != "agent LOST"))
+        .filter(|x| x.subject == format!("host {}", h.id) && (connected || !x.text.starts_with("agent ")))
         .map(|x| format!("{} {}", x.sev.mark(), x.text))
         .collect();
-    let down = h.apps.iter().filter(|a| a.status != "up").count();
+    let down = h.apps.iter().filter(|a| a.status != AppStatus::Up).count();
     if connected && down > 0 {
         wrong.push(format!("[!] {down} app{} not up", if down == 1 { "" } else { "s" }));
     }
@@ -120,20 +121,20 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
         span("STATUS", theme, Role::Title),
     ]));
     for a in &h.apps {
-        let known = connected && a.status != "unknown";
-        let mode = match (known, a.mode.as_str()) {
-            (false, "primary") => "was primary?",
-            (false, "backup") => "was backup?",
-            (false, _) => "?",
-            (true, "primary") => "PRIMARY",
-            (true, "backup") => "backup",
-            _ => "-",
+        let known = connected && a.status != AppStatus::Unknown;
+        let mode = match (known, a.mode) {
+            (false, Mode::Primary) => "was primary?",
+            (false, Mode::Backup) => "was backup?",
+            (false, Mode::None) => "?",
+            (true, Mode::Primary) => "PRIMARY",
+            (true, Mode::Backup) => "backup",
+            (true, Mode::None) => "-",
         };
-        let (st, r) = match a.status.as_str() {
-            "unknown" => ("? unknown".to_string(), Role::Warn),
-            s if !connected => (format!("? (last known {s})"), Role::Warn),
-            "up" => ("up".to_string(), Role::Ok),
-            other => (format!("[!] {}", other.to_uppercase()), Role::Alarm),
+        let (st, r) = match a.status {
+            AppStatus::Unknown => ("? unknown".to_string(), Role::Warn),
+            s if !connected => (format!("? (last known {})", s.as_str()), Role::Warn),
+            AppStatus::Up => ("up".to_string(), Role::Ok),
+            other => (format!("[!] {}", other.as_str().to_uppercase()), Role::Alarm),
         };
         let detail = if a.detail.is_empty() {
             String::new()
@@ -156,19 +157,19 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
         .pairs
         .iter()
         .filter_map(|p| p.vip.as_ref().map(|v| (p, v)))
-        .filter(|(_, v)| v.hosts.iter().any(|(x, _)| x == &h.id) || v.desired.as_ref() == Some(&h.id))
+        .filter(|(_, v)| v.hosts.iter().any(|x| x.host == h.id) || v.desired.as_ref() == Some(&h.id))
         .collect();
     out.push(Line::from(span(format!("VIPs ({})", vips.len()), theme, Role::Title)));
     for (p, v) in &vips {
-        let here = v.hosts.iter().find(|(x, _)| x == &h.id).map(|(_, s)| s.as_str());
+        let here = v.hosts.iter().find(|x| x.host == h.id).map(|x| x.state);
         let should = v.desired.as_ref() == Some(&h.id);
         let (t, r) = match here {
             _ if !connected => ("[?] unknown (agent lost)".to_string(), Role::Warn),
-            Some("bound") if should => ("bound here".to_string(), Role::Ok),
-            Some("bound") => ("[!] bound here, should not be".to_string(), Role::Alarm),
-            Some("unbound") if should => ("[!] NOT bound, should be here".to_string(), Role::Alarm),
-            Some("unbound") => ("not bound here".to_string(), Role::Dim),
-            _ => ("[?] unknown".to_string(), Role::Warn),
+            Some(VipObs::Bound) if should => ("bound here".to_string(), Role::Ok),
+            Some(VipObs::Bound) => ("[!] bound here, should not be".to_string(), Role::Alarm),
+            Some(VipObs::Unbound) if should => ("[!] NOT bound, should be here".to_string(), Role::Alarm),
+            Some(VipObs::Unbound) => ("not bound here".to_string(), Role::Dim),
+            Some(VipObs::Unknown) | None => ("[?] unknown".to_string(), Role::Warn),
         };
         out.push(Line::from(vec![
             span(format!("  {} on {} ", v.address, v.nic), theme, Role::Text),
@@ -187,11 +188,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
     )));
     let room = (area.height as usize).saturating_sub(out.len());
     for e in related.iter().take(room) {
-        let (tag, role) = severity(&e.severity);
+        let (tag, role) = severity(e.severity);
         out.push(Line::from(vec![
             span(format!("  {} ", Time(e.t_ms)), theme, Role::Dim),
             span(format!("{tag} "), theme, role),
-            span(format!("{} ", fit(&e.id, 8)), theme, Role::Key),
+            span(format!("{} ", fit(e.id.code(), 8)), theme, Role::Key),
             span(fit(&e.message, w.saturating_sub(29)), theme, Role::Text),
         ]));
     }

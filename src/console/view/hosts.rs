@@ -10,6 +10,8 @@ use super::{age, fit, marker, select, sev_role, span, window};
 use crate::console::state::State;
 use crate::console::state::health;
 use crate::console::theme::{Role, Theme};
+use crate::engine::{AppStatus, Mode};
+use crate::wire::{AgentState, NicState};
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let w = area.width as usize;
@@ -29,7 +31,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ))
     } else {
         let (w, text) = health::summary(&facts);
-        let lost = hosts.iter().any(|h| h.agent != "connected");
+        let lost = hosts.iter().any(|h| h.agent != AgentState::Connected);
         let note = if lost {
             " (a lost agent's applications, NICs and VIPs are not known)"
         } else {
@@ -78,10 +80,9 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             break;
         }
         let selected = i == state.host_sel;
-        let (agent, role) = if host.agent == "connected" {
-            ("agent connected".to_string(), Role::Ok)
-        } else {
-            (
+        let (agent, role) = match host.agent {
+            AgentState::Connected => ("agent connected".to_string(), Role::Ok),
+            AgentState::Lost => (
                 format!(
                     "[!] agent LOST{}",
                     host.last_heard_age_ms
@@ -89,9 +90,10 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                         .unwrap_or_default()
                 ),
                 Role::Alarm,
-            )
+            ),
+            AgentState::Unknown => ("[?] agent unknown".to_string(), Role::Warn),
         };
-        let connected = host.agent == "connected";
+        let connected = host.agent == AgentState::Connected;
         let mut spans = vec![
             marker(selected, theme),
             span(fit(&host.id, 11), theme, Role::Title),
@@ -100,11 +102,11 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ];
         for nic in &host.nics {
             // Without its agent nothing is known of a host's NICs: `?`, not the last state.
-            let (t, r) = match nic.state.as_str() {
+            let (t, r) = match nic.state {
                 _ if !connected => (format!("{} ? ", nic.name), Role::Warn),
-                "up" => (format!("{} up ", nic.name), Role::Ok),
-                "down" => (format!("[!] {} DOWN ", nic.name), Role::Alarm),
-                _ => (format!("{} ? ", nic.name), Role::Warn),
+                NicState::Up => (format!("{} up ", nic.name), Role::Ok),
+                NicState::Down => (format!("[!] {} DOWN ", nic.name), Role::Alarm),
+                NicState::Unknown => (format!("{} ? ", nic.name), Role::Warn),
             };
             spans.push(span(t, theme, r));
         }
@@ -115,19 +117,19 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         line += 1;
         for a in &host.apps {
             if line >= first && out.len() <= h {
-                let (st, r) = match a.status.as_str() {
-                    "up" => ("up".to_string(), Role::Ok),
-                    "unknown" => ("? unknown".to_string(), Role::Warn),
-                    other => (format!("[!] {}", other.to_uppercase()), Role::Alarm),
+                let (st, r) = match a.status {
+                    AppStatus::Up => ("up".to_string(), Role::Ok),
+                    AppStatus::Unknown => ("? unknown".to_string(), Role::Warn),
+                    other => (format!("[!] {}", other.as_str().to_uppercase()), Role::Alarm),
                 };
                 // The mode of an unreachable application is only its last known one.
-                let mode = match (a.status.as_str(), a.mode.as_str()) {
-                    ("unknown", "primary") => "was primary?",
-                    ("unknown", "backup") => "was backup?",
-                    ("unknown", _) => "?",
-                    (_, "primary") => "PRIMARY",
-                    (_, "backup") => "backup",
-                    _ => "-",
+                let mode = match (a.status, a.mode) {
+                    (AppStatus::Unknown, Mode::Primary) => "was primary?",
+                    (AppStatus::Unknown, Mode::Backup) => "was backup?",
+                    (AppStatus::Unknown, Mode::None) => "?",
+                    (_, Mode::Primary) => "PRIMARY",
+                    (_, Mode::Backup) => "backup",
+                    (_, Mode::None) => "-",
                 };
                 out.push(Line::from(vec![
                     span(format!("    {}", fit(&a.id, 14)), theme, Role::Text),

@@ -26,6 +26,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use super::state::health::Sev;
 use super::state::{DRILL, EVENTS, HOSTS, Modal, PAIRS, SITES, State};
 use super::theme::{Role, Theme};
+use crate::engine::Severity;
 
 /// Draws the whole console.
 pub fn draw(f: &mut Frame, state: &State, theme: &Theme) {
@@ -297,12 +298,12 @@ pub(crate) fn health_line(state: &State, theme: &Theme) -> Span<'static> {
 }
 
 /// The role of an event severity, and its four-letter tag.
-pub(crate) fn severity(sev: &str) -> (&'static str, Role) {
+pub(crate) fn severity(sev: Severity) -> (&'static str, Role) {
     match sev {
-        "warning" => ("WARN", Role::Warn),
-        "alarm" => ("ALRM", Role::Alarm),
-        "critical" => ("CRIT", Role::Critical),
-        _ => ("info", Role::Dim),
+        Severity::Warning => ("WARN", Role::Warn),
+        Severity::Alarm => ("ALRM", Role::Alarm),
+        Severity::Critical => ("CRIT", Role::Critical),
+        Severity::Info => ("info", Role::Dim),
     }
 }
 

@@ -20,6 +20,7 @@ fn col(s: &str, w: usize) -> String {
 use crate::console::state::health::{self, Sev};
 use crate::console::state::{Order, PairRow, State};
 use crate::console::theme::{Role, Theme};
+use crate::engine::{AppStatus, Mode, VipObs};
 use crate::wire::{InstanceView, PairView, VipView};
 
 struct Cols {
@@ -51,8 +52,8 @@ fn cols(width: usize, rows: &[&PairView], state: &State) -> Cols {
     let len = |s: &str| s.chars().count() + 1;
     for p in rows {
         c.name = c.name.max(len(&p.id) + 3);
-        c.primary = c.primary.max(len(&instance(&p.primary, "primary", &c).0));
-        c.backup = c.backup.max(len(&instance(&p.backup, "backup", &c).0));
+        c.primary = c.primary.max(len(&instance(&p.primary, Mode::Primary, &c).0));
+        c.backup = c.backup.max(len(&instance(&p.backup, Mode::Backup, &c).0));
         c.vip = c.vip.max(len(&vip(p.vip.as_ref(), &c).0));
         c.red = c.red.max(len(&red_text(p, state).0));
     }
@@ -87,24 +88,25 @@ fn red_text(p: &PairView, state: &State) -> (String, Role) {
     if let Some(step) = &p.switchover
         && w <= Sev::Warning
     {
-        t = format!("» SWITCHING ({step})");
+        t = format!("» SWITCHING ({})", step.as_str());
     }
     (t, sev_role(w))
 }
 
 /// The instance cell: `app` (or `app@host` when wide) and what is wrong with it.
-fn instance(i: &InstanceView, want: &str, c: &Cols) -> (String, Role) {
+fn instance(i: &InstanceView, want: Mode, c: &Cols) -> (String, Role) {
     let name = if c.wide {
         format!("{}@{}", i.app, i.host)
     } else {
         i.app.clone()
     };
-    let (flag, role) = match (i.status.as_str(), i.mode.as_str()) {
-        ("up", m) if m == want => ("", Role::Text),
-        ("up", m) => (if m == "none" { " (no mode)" } else { " (wrong mode)" }, Role::Warn),
-        ("down", _) => (" DOWN", Role::Alarm),
-        ("unavailable", _) => (" UNAVAIL", Role::Alarm),
-        _ => (" ?", Role::Warn),
+    let (flag, role) = match (i.status, i.mode) {
+        (AppStatus::Up, m) if m == want => ("", Role::Text),
+        (AppStatus::Up, Mode::None) => (" (no mode)", Role::Warn),
+        (AppStatus::Up, _) => (" (wrong mode)", Role::Warn),
+        (AppStatus::Down, _) => (" DOWN", Role::Alarm),
+        (AppStatus::Unavailable, _) => (" UNAVAIL", Role::Alarm),
+        (AppStatus::Unknown | AppStatus::Starting, _) => (" ?", Role::Warn),
     };
     (format!("{name}{flag}"), role)
 }
@@ -118,8 +120,8 @@ fn vip(v: Option<&VipView>, c: &Cols) -> (String, Role) {
     let unknown: Vec<&str> = v
         .hosts
         .iter()
-        .filter(|(_, s)| s == "unknown")
-        .map(|(h, _)| h.as_str())
+        .filter(|h| h.state == VipObs::Unknown)
+        .map(|h| h.host.as_str())
         .collect();
     let addr = if c.wide {
         format!("{} ", v.address.split('/').next().unwrap_or_default())
@@ -141,7 +143,7 @@ fn vip(v: Option<&VipView>, c: &Cols) -> (String, Role) {
 fn last_switchover(p: &PairView, state: &State) -> String {
     match state.last_switchover.get(&p.id) {
         Some(t) => ago(state.now_ms().saturating_sub(*t)),
-        None if p.redundancy == "UNKNOWN" => "?".into(),
+        None if p.redundancy.is_none() => "?".into(),
         None => "never".into(),
     }
 }
@@ -160,9 +162,9 @@ fn pair_line(p: &PairView, member: bool, selected: bool, c: &Cols, state: &State
     if c.site > 0 {
         spans.push(span(col(&p.site, c.site), theme, Role::Dim));
     }
-    let (t, r) = instance(&p.primary, "primary", c);
+    let (t, r) = instance(&p.primary, Mode::Primary, c);
     spans.push(span(col(&t, c.primary), theme, r));
-    let (t, r) = instance(&p.backup, "backup", c);
+    let (t, r) = instance(&p.backup, Mode::Backup, c);
     spans.push(span(col(&t, c.backup), theme, r));
     let (t, r) = vip(p.vip.as_ref(), c);
     spans.push(span(col(&t, c.vip), theme, r));

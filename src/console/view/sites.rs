@@ -10,6 +10,7 @@ use super::{age, fit, lines, span};
 use crate::console::state::State;
 use crate::console::state::health::{self, Sev};
 use crate::console::theme::{Role, Theme};
+use crate::wire::{PeerLinkState, SiteMode};
 
 /// `[####......]`: how far `v` has gone towards `max`.
 fn bar(v: u64, max: u64, width: usize) -> String {
@@ -27,7 +28,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             ("[!!] controller DOWN", Role::Critical)
         };
-        let (mode, mr) = if s.mode == "peered" {
+        let (mode, mr) = if s.mode == SiteMode::Peered {
             ("peered".to_string(), Role::Ok)
         } else if s.peer.is_some() {
             ("[!] SINGLE-SITE".to_string(), Role::Warn)
@@ -41,10 +42,10 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ]));
         match (&s.peer, &s.link) {
             (Some(peer), Some(l)) => {
-                let (st, r) = match l.state.as_str() {
-                    "in-service" => ("in service".to_string(), Role::Ok),
-                    "unreachable" => ("[!] UNREACHABLE".to_string(), Role::Warn),
-                    other => (format!("[!!] {}", other.to_uppercase()), Role::Alarm),
+                let (st, r) = match l.state {
+                    PeerLinkState::InService => (l.state.label().to_string(), Role::Ok),
+                    PeerLinkState::Unreachable => (format!("[!] {}", l.state.label()), Role::Warn),
+                    PeerLinkState::OutOfService => (format!("[!!] {}", l.state.label()), Role::Alarm),
                 };
                 out.push(Line::from(vec![
                     span(format!("  link to {peer}: "), theme, Role::Text),

@@ -10,6 +10,7 @@ use ratatui::text::Line;
 use super::{buttons, dialog_box, lines, row, span};
 use crate::console::state::{State, SwitchoverDialog};
 use crate::console::theme::{Role, Theme};
+use crate::engine::CheckStatus;
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, d: &SwitchoverDialog) {
     let title = match &d.to {
@@ -54,16 +55,16 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, d: &Switcho
             out.push(Line::from(span("Pre-flight checks", theme, Role::Title)));
             // Failing and warning checks first: they are what the operator must read.
             let mut checks: Vec<_> = p.checks.iter().collect();
-            checks.sort_by_key(|c| match c.status.as_str() {
-                "fail" => 0,
-                "warn" => 1,
-                _ => 2,
+            checks.sort_by_key(|c| match c.status {
+                CheckStatus::Fail => 0,
+                CheckStatus::Warn => 1,
+                CheckStatus::Pass => 2,
             });
             for c in checks {
-                let (tag, role) = match c.status.as_str() {
-                    "pass" => ("[PASS]", Role::Ok),
-                    "warn" => ("[WARN]", Role::Warn),
-                    _ => ("[FAIL]", Role::Alarm),
+                let (tag, role) = match c.status {
+                    CheckStatus::Pass => ("[PASS]", Role::Ok),
+                    CheckStatus::Warn => ("[WARN]", Role::Warn),
+                    CheckStatus::Fail => ("[FAIL]", Role::Alarm),
                 };
                 out.push(Line::from(vec![
                     span(format!("  {tag} "), theme, role),
@@ -72,7 +73,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, d: &Switcho
                         format!(
                             "{}{}",
                             c.detail,
-                            if c.status == "fail" && c.forcible {
+                            if c.status == CheckStatus::Fail && c.forcible {
                                 " (forcible)"
                             } else {
                                 ""

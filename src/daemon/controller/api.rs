@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -29,7 +29,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
-use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -38,16 +37,13 @@ use super::core::CoreMsg;
 use crate::daemon::auth::{Identity, Role};
 use crate::daemon::journal::Reader;
 use crate::engine::config::{clip, escape};
-use crate::engine::time::parse_span;
-use crate::engine::{AppIx, Operator, OperatorCommand, OperatorRequest, PairIx, Span, Topology};
-use crate::wire::{self, EventRecord};
+use crate::engine::{AppIx, Operator, OperatorCommand, Topology};
+use crate::wire::{self, CommandKind, EventRecord, OpError, Request, Resolved};
 
 /// Largest request body.
 pub const MAX_BODY: usize = 64 * 1024;
 /// Largest page of `GET /v1/events`.
 pub const MAX_PAGE: usize = 1000;
-/// Longest maintenance a request may ask for.
-pub const MAX_MAINTENANCE: Span = Span(30 * 24 * 3600 * 1000);
 
 /// An API error: its status and JSON body.
 #[derive(Debug)]
@@ -111,7 +107,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-async fn timing(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+async fn timing(State(shared): State<Arc<Shared>>, req: axum::extract::Request, next: Next) -> Response {
     let route = req.uri().path().to_string();
     let route = if route.starts_with("/v1/runs/") {
         "/v1/runs/{id}".to_string()
@@ -382,8 +378,20 @@ async fn feed(
     }
 }
 
-/// A JSON body, or the reason it was refused.
-fn body<T: for<'de> Deserialize<'de>>(raw: Result<Bytes, BytesRejection>) -> ApiResult<(T, String)> {
+impl From<OpError> for ApiError {
+    fn from(e: OpError) -> ApiError {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+/// A request body of `kind`, parsed by the wire contract (the same type the drill and the
+/// console send), resolved to this site's engine command.
+fn request(
+    shared: &Shared,
+    kind: CommandKind,
+    raw: Result<Bytes, BytesRejection>,
+) -> ApiResult<(Request, Resolved, String)> {
     let bytes = raw.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -395,110 +403,57 @@ fn body<T: for<'de> Deserialize<'de>>(raw: Result<Bytes, BytesRejection>) -> Api
             ApiError::bad(format!("cannot read the body: {e}"))
         }
     })?;
-    let value = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad(format!("the body is not valid: {e}")))?;
-    Ok((value, String::from_utf8_lossy(&bytes).into_owned()))
-}
-
-fn check_text(field: &str, v: &Option<String>, max: usize) -> ApiResult<()> {
-    if let Some(s) = v {
-        if s.chars().count() > max {
-            return Err(ApiError::bad(format!("{field} is longer than {max} characters")));
+    let req = Request::from_body(kind, &bytes)?;
+    let resolved = wire::resolve(&shared.topo, &req)?;
+    let resolved = match resolved.at_site(&shared.topo, shared.site) {
+        Ok(r) => r,
+        Err(OpError::WrongSite { what, site }) => {
+            let url = shared
+                .topo
+                .site_ix(&site)
+                .and_then(|s| shared.topo.site(s).controller.clone());
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "wrong-site",
+                format!(
+                    "{what} is supervised by the controller of site {site}{}",
+                    url.map(|u| format!(" ({u})")).unwrap_or_default()
+                ),
+            ));
         }
-        if s.chars().any(|c| c.is_control()) {
-            return Err(ApiError::bad(format!("{field} contains control characters")));
-        }
-    }
-    Ok(())
+        Err(e) => return Err(e.into()),
+    };
+    Ok((req, resolved, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
-fn resolve_pair(shared: &Shared, name: &str) -> ApiResult<PairIx> {
-    let topo = &shared.topo;
-    let p = topo
-        .pair_ix(name)
-        .or_else(|| topo.group_ix(name).map(|g| topo.group(g).leader))
-        .ok_or_else(|| ApiError::unknown(format!("unknown pair or group `{}`", clip(name, 64))))?;
-    let site = topo.pair(p).site;
-    if site != shared.site {
-        let s = topo.site(site);
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "wrong-site",
-            format!(
-                "pair {} belongs to site {}: ask its controller{}",
-                topo.pair(p).id,
-                s.id,
-                s.controller.as_ref().map(|u| format!(" at {u}")).unwrap_or_default()
-            ),
-        ));
-    }
-    Ok(p)
-}
-
-fn resolve_to(topo: &Topology, p: PairIx, to: &Option<String>) -> ApiResult<Option<AppIx>> {
-    let Some(name) = to else { return Ok(None) };
-    let by_app = topo.app_ix(name).filter(|a| topo.app(*a).pair == Some(p));
-    let by_host = topo
-        .host_ix(name)
-        .and_then(|h| topo.pair(p).apps.iter().copied().find(|a| topo.app_host(*a) == h));
-    by_app.or(by_host).map(Some).ok_or_else(|| {
-        ApiError::unknown(format!(
-            "`{}` is neither an instance nor a host of pair {}",
-            clip(name, 64),
-            topo.pair(p).id
-        ))
-    })
-}
-
+/// Hands a resolved request to the engine loop and answers once the journal has it.
 async fn submit(
     shared: &Shared,
     id: &Identity,
     from: SocketAddr,
-    command: OperatorCommand,
-    request_id: Option<String>,
-    reason: Option<String>,
+    req: &Request,
+    resolved: &Resolved,
     body: String,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<wire::Accepted>> {
     let (reply, rx) = oneshot::channel();
-    let req = OperatorRequest {
-        operator: Operator {
-            name: id.name.clone(),
-            from: Some(from.ip().to_string()),
-        },
-        request_id,
-        reason,
-        command,
+    let operator = Operator {
+        name: id.name.clone(),
+        from: Some(from.ip().to_string()),
     };
     shared
         .core_tx
         .send(CoreMsg::Operator {
-            req,
+            req: resolved.engine_request(operator, req),
             role: id.role.as_str(),
             body: clip(&body, 4096).into_owned(),
             reply,
         })
         .map_err(|_| ApiError::unavailable())?;
     match rx.await {
-        Ok(Ok(a)) => Ok(Json(json!({
-            "correlation": shared.topo.correlation_label(a.correlation),
-            "switchover": a.switchover,
-            "run": a.run,
-        }))),
-        Ok(Err(refused)) => Err(ApiError::new(StatusCode::CONFLICT, "refused", refused.0)),
+        Ok(Ok(a)) => Ok(Json(wire::Accepted::new(&shared.topo, &a))),
+        Ok(Err(refused)) => Err(OpError::from(refused).into()),
         Err(_) => Err(ApiError::unavailable()),
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SwitchoverBody {
-    pair: String,
-    to: Option<String>,
-    #[serde(default)]
-    force: bool,
-    #[serde(default)]
-    dry_run: bool,
-    request_id: Option<String>,
-    reason: Option<String>,
 }
 
 async fn switchover(
@@ -506,54 +461,27 @@ async fn switchover(
     ConnectInfo(from): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let (b, text): (SwitchoverBody, String) = body(raw)?;
-    let id = authorize(
-        &shared,
-        &headers,
-        if b.dry_run { Role::may_view } else { Role::may_act },
-    )?;
-    check_text("request_id", &b.request_id, 128)?;
-    check_text("reason", &b.reason, 512)?;
-    let p = resolve_pair(&shared, &b.pair)?;
-    let to = resolve_to(&shared.topo, p, &b.to)?;
-    if b.dry_run {
+) -> ApiResult<Response> {
+    let dry = authorize(&shared, &headers, Role::may_view)?;
+    let (req, resolved, text) = request(&shared, CommandKind::Switchover, raw)?;
+    if resolved.dry_run {
+        let OperatorCommand::Switchover { pair, to, .. } = resolved.command else {
+            return Err(ApiError::bad("a dry run is a switchover's"));
+        };
         let (reply, rx) = oneshot::channel();
         shared
             .core_tx
-            .send(CoreMsg::Plan { pair: p, to, reply })
+            .send(CoreMsg::Plan { pair, to, reply })
             .map_err(|_| ApiError::unavailable())?;
         return match rx.await {
-            Ok(Ok(plan)) => Ok(Json(json!({"plan": wire::plan_view(&shared.topo, &plan)}))),
-            Ok(Err(r)) => Err(ApiError::new(StatusCode::CONFLICT, "refused", r.0)),
+            Ok(Ok(plan)) => Ok(Json(json!({"plan": wire::plan_view(&shared.topo, &plan)})).into_response()),
+            Ok(Err(r)) => Err(OpError::from(r).into()),
             Err(_) => Err(ApiError::unavailable()),
         };
     }
-    let command = OperatorCommand::Switchover {
-        pair: p,
-        to,
-        force: b.force,
-    };
-    submit(&shared, &id, from, command, b.request_id, b.reason, text).await
-}
-
-/// A duration as `"1h"` or a number of milliseconds.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum DurationValue {
-    Text(String),
-    Ms(u64),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MaintenanceBody {
-    pair: String,
-    on: bool,
-    #[serde(rename = "for")]
-    for_: Option<DurationValue>,
-    request_id: Option<String>,
-    reason: Option<String>,
+    let id = authorize(&shared, &headers, Role::may_act)?;
+    debug_assert_eq!(id.name, dry.name);
+    Ok(submit(&shared, &id, from, &req, &resolved, text).await?.into_response())
 }
 
 async fn maintenance(
@@ -561,42 +489,10 @@ async fn maintenance(
     ConnectInfo(from): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let (b, text): (MaintenanceBody, String) = body(raw)?;
+) -> ApiResult<Json<wire::Accepted>> {
     let id = authorize(&shared, &headers, Role::may_act)?;
-    check_text("request_id", &b.request_id, 128)?;
-    check_text("reason", &b.reason, 512)?;
-    let p = resolve_pair(&shared, &b.pair)?;
-    let expires = match b.for_ {
-        None => None,
-        Some(DurationValue::Ms(ms)) => Some(Span(ms)),
-        Some(DurationValue::Text(t)) => Some(parse_span(&t).map_err(|e| ApiError::bad(format!("for: {e}")))?),
-    };
-    if let Some(s) = expires {
-        if !b.on {
-            return Err(ApiError::bad("for: only maintenance on takes a duration"));
-        }
-        if s == Span::ZERO || s > MAX_MAINTENANCE {
-            return Err(ApiError::bad(format!(
-                "for: must be longer than zero and at most {MAX_MAINTENANCE}"
-            )));
-        }
-    }
-    let command = OperatorCommand::Maintenance {
-        pair: p,
-        on: b.on,
-        expires,
-    };
-    submit(&shared, &id, from, command, b.request_id, b.reason, text).await
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RunBody {
-    script: String,
-    host: String,
-    request_id: Option<String>,
-    reason: Option<String>,
+    let (req, resolved, text) = request(&shared, CommandKind::Maintenance, raw)?;
+    submit(&shared, &id, from, &req, &resolved, text).await
 }
 
 async fn run_script(
@@ -604,30 +500,10 @@ async fn run_script(
     ConnectInfo(from): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let (b, text): (RunBody, String) = body(raw)?;
+) -> ApiResult<Json<wire::Accepted>> {
     let id = authorize(&shared, &headers, Role::may_act)?;
-    check_text("request_id", &b.request_id, 128)?;
-    check_text("reason", &b.reason, 512)?;
-    let topo = &shared.topo;
-    let script = topo.script_ix(&b.script).ok_or_else(|| {
-        ApiError::unknown(format!(
-            "unknown script `{}` (not in the allow-list)",
-            clip(&b.script, 64)
-        ))
-    })?;
-    let host = topo
-        .host_ix(&b.host)
-        .ok_or_else(|| ApiError::unknown(format!("unknown host `{}`", clip(&b.host, 64))))?;
-    if topo.host(host).site != shared.site {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "wrong-site",
-            format!("host {} belongs to another site's controller", b.host),
-        ));
-    }
-    let command = OperatorCommand::RunScript { script, host };
-    submit(&shared, &id, from, command, b.request_id, b.reason, text).await
+    let (req, resolved, text) = request(&shared, CommandKind::RunScript, raw)?;
+    submit(&shared, &id, from, &req, &resolved, text).await
 }
 
 async fn get_run(
@@ -646,35 +522,15 @@ async fn get_run(
     Ok(Json(json!(run)))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PairBody {
-    pair: String,
-    request_id: Option<String>,
-    reason: Option<String>,
-}
-
 async fn reset_anti_flap(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(from): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let (b, text): (PairBody, String) = body(raw)?;
+) -> ApiResult<Json<wire::Accepted>> {
     let id = authorize(&shared, &headers, |r| r == Role::Admin)?;
-    check_text("request_id", &b.request_id, 128)?;
-    check_text("reason", &b.reason, 512)?;
-    let p = resolve_pair(&shared, &b.pair)?;
-    submit(
-        &shared,
-        &id,
-        from,
-        OperatorCommand::ResetAntiFlap { pair: p },
-        b.request_id,
-        b.reason,
-        text,
-    )
-    .await
+    let (req, resolved, text) = request(&shared, CommandKind::ResetAntiFlap, raw)?;
+    submit(&shared, &id, from, &req, &resolved, text).await
 }
 
 async fn actions(

@@ -198,8 +198,7 @@ impl Loop {
     fn collect(&mut self) {
         self.engine.drain_into(&mut self.commands, &mut self.events);
         for e in self.events.drain(..) {
-            let mut rec = wire::event_record(&self.shared.topo, self.next_seq, &e);
-            rec.seq = self.next_seq;
+            let rec = wire::event_record(&self.shared.topo, self.shared.site, self.next_seq, &e);
             self.next_seq += 1;
             self.batch.events.push(rec);
         }
@@ -275,16 +274,8 @@ impl Loop {
 
     fn publish(&mut self) {
         let now = self.clock.now();
-        let mut engines: Vec<Option<&Engine>> = vec![None; self.shared.topo.sites.len()];
-        engines[self.shared.site.ix()] = Some(&self.engine);
-        let mut snap = wire::snapshot(&self.shared.topo, &engines, now);
         // This controller knows its own site only; the console merges the sites.
-        let site = &self.shared.site_id;
-        snap.sites.retain(|s| &s.id == site);
-        snap.hosts.retain(|h| &h.site == site);
-        snap.pairs.retain(|p| &p.site == site);
-        snap.groups.retain(|g| &g.site == site);
-        snap.endpoints.retain(|e| &e.site == site);
+        let snap = wire::site_snapshot(&self.shared.topo, &self.engine, now);
         self.shared.metrics.snapshot(&snap, &self.engine, now);
         if let Ok(mut s) = self.shared.snapshot.write() {
             *s = Arc::new(snap);

@@ -42,8 +42,8 @@ impl Metrics {
     pub fn events(&self, events: &[EventRecord]) {
         if let Ok(mut m) = self.inner.lock() {
             for e in events {
-                *m.events_by_id.entry(e.id.clone()).or_default() += 1;
-                if e.id == "HC-1102" {
+                *m.events_by_id.entry(e.id.code().to_string()).or_default() += 1;
+                if e.id == crate::engine::EventId::SwitchoverCompleted {
                     m.switchovers += 1;
                 }
             }
@@ -54,7 +54,9 @@ impl Metrics {
         if let Ok(mut m) = self.inner.lock() {
             m.pairs_by_redundancy.clear();
             for p in &snap.pairs {
-                *m.pairs_by_redundancy.entry(p.redundancy.to_string()).or_default() += 1;
+                *m.pairs_by_redundancy
+                    .entry(crate::wire::redundancy_label(p.redundancy).to_string())
+                    .or_default() += 1;
             }
             let topo = engine.topology();
             for h in topo.host_ixs().filter(|h| engine.owns_host(*h)) {
