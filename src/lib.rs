@@ -2,11 +2,14 @@
 //! and the applications around them, on top of an embedded HA engine.
 //!
 //! - [`engine`]: the pure HA state machine (inputs and `now` in; commands and events out).
+//! - [`agent`]: the pure agent core of one host (its inputs and `now` in; actions and
+//!   reports out), shared by the drill's simulated hosts and the real agent.
 //! - [`drill`]: a simulated deployment driving the engine in virtual time, with named
 //!   scenarios, invariant checks and graded reports.
 //! - [`wire`]: the serde types shared by the JSON outputs, the console and the API.
 //! - [`cli`]: the command line; [`input`]: reading the files it names, bounded.
 
+pub mod agent;
 pub mod cli;
 pub mod console;
 pub mod drill;
