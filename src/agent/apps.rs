@@ -39,6 +39,8 @@ pub(super) struct Slot {
     pub mode: Mode,
     /// A mode hook runs, for this mode.
     pub hook: Option<Mode>,
+    /// The mode ordered while a hook ran: its hook runs next (hooks never overlap).
+    pub queued: Option<Mode>,
     /// A backup's start-up checks are running.
     pub checking: bool,
     /// The last start-up check failed, with why.
@@ -67,6 +69,7 @@ impl Slot {
             held: false,
             mode: Mode::None,
             hook: None,
+            queued: None,
             checking: false,
             check_failed: None,
             unavailable: None,
@@ -85,6 +88,7 @@ impl Slot {
     pub fn reset_process(&mut self) {
         self.mode = Mode::None;
         self.hook = None;
+        self.queued = None;
         self.checking = false;
         self.check_failed = None;
         self.unavailable = None;
@@ -196,31 +200,47 @@ impl AgentCore {
         if self.apps[i].proc != Proc::Running {
             return; // nothing to change the mode of; the controller's mode timeout tells it
         }
+        if self.apps[i].hook.is_some() {
+            self.apps[i].queued = Some(mode);
+            return;
+        }
+        self.run_hook(i, mode);
+    }
+
+    fn run_hook(&mut self, i: usize, mode: Mode) {
+        let app = self.apps[i].app;
         self.apps[i].hook = Some(mode);
         self.act(AgentAction::RunModeHook { app, mode });
         let at = self.now + self.topo.controller.mode_timeout;
         self.timers.set(AgentTimer::Hook(app), at);
     }
 
+    /// The hook that ran is over (done or given up): the next ordered mode's hook runs.
+    fn hook_over(&mut self, i: usize) {
+        self.apps[i].hook = None;
+        self.timers.cancel(AgentTimer::Hook(self.apps[i].app));
+        if let Some(next) = self.apps[i].queued.take() {
+            self.run_hook(i, next);
+        }
+    }
+
     pub(super) fn on_hook_timer(&mut self, app: AppIx) {
         let Some(i) = self.slot(app) else { return };
-        if self.apps[i].hook.take().is_some() {
+        if self.apps[i].hook.is_some() {
             // The mode stays as it was; the controller sees no confirmation and gives up
             // on its own mode timeout.
             self.act(AgentAction::CancelModeHook { app });
+            self.hook_over(i);
         }
     }
 
     pub(super) fn on_hook_done(&mut self, app: AppIx, mode: Mode, result: Result<(), String>) {
         let Some(i) = self.slot(app) else { return };
-        if self.apps[i].proc != Proc::Running {
-            return;
-        }
-        if self.apps[i].hook == Some(mode) {
-            self.apps[i].hook = None;
-            self.timers.cancel(AgentTimer::Hook(app));
+        if self.apps[i].proc != Proc::Running || self.apps[i].hook != Some(mode) {
+            return; // not the hook that runs (one given up on, or from an older process)
         }
         if result.is_err() {
+            self.hook_over(i);
             return; // the mode did not change: nothing to confirm
         }
         self.apps[i].mode = mode;
@@ -248,6 +268,7 @@ impl AgentCore {
         }
         self.update_traffic_watch(i);
         self.refresh(i);
+        self.hook_over(i);
     }
 
     pub(super) fn on_startup_check(&mut self, app: AppIx, result: Result<(), String>) {

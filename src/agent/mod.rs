@@ -209,6 +209,7 @@ struct Run {
 }
 
 /// The agent core of one host.
+#[derive(Clone, Debug)]
 pub struct AgentCore {
     topo: Arc<Topology>,
     host: HostIx,
@@ -361,8 +362,11 @@ impl AgentCore {
 
     fn on_connected(&mut self) {
         self.connected = true;
-        let interval = self.topo.controller.heartbeat_interval.max(Span(1));
-        self.next_heartbeat = Some(self.now + interval);
+        // Heartbeats fall on the interval's grid of the driver's clock (the next one after
+        // now): agents sharing a clock (the drill's) beat together.
+        let interval = self.topo.controller.heartbeat_interval.as_ms().max(1);
+        let next = (self.now.ms() / interval).saturating_add(1).saturating_mul(interval);
+        self.next_heartbeat = Some(Time(next));
         self.full_state();
     }
 
