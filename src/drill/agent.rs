@@ -14,6 +14,12 @@ pub(crate) struct Pump {
     due: BTreeMap<Time, Vec<HostIx>>,
     /// Per host: the deadline it is filed under (entries at other times are stale).
     armed: Vec<Option<Time>>,
+    /// Deadlines armed but not filed in `due` yet (filed together: most share a time).
+    staged: Vec<(Time, HostIx)>,
+    /// An emptied bucket, reused for the next one.
+    spare: Vec<HostIx>,
+    /// Heartbeats due at a controller now, handed over together once the agents due have run.
+    beats: Vec<(SiteIx, HostIx)>,
     /// Inputs waiting for their agent, in the order they happened.
     inbox: VecDeque<(HostIx, AgentInput)>,
     pumping: bool,
@@ -25,6 +31,9 @@ impl Pump {
         Pump {
             due: BTreeMap::new(),
             armed: vec![None; hosts],
+            staged: Vec::new(),
+            spare: Vec::new(),
+            beats: Vec::new(),
             inbox: VecDeque::new(),
             pumping: false,
             actions: Vec::new(),
@@ -42,8 +51,25 @@ impl Pump {
         }
         self.armed[h.ix()] = at;
         if let Some(t) = at {
-            self.due.entry(t).or_default().push(h);
+            self.staged.push((t, h));
         }
+    }
+
+    /// Files the staged deadlines, one map lookup per run of equal times.
+    fn file(&mut self) {
+        let mut staged = std::mem::take(&mut self.staged);
+        let mut i = 0;
+        while i < staged.len() {
+            let t = staged[i].0;
+            let spare = &mut self.spare;
+            let bucket = self.due.entry(t).or_insert_with(|| std::mem::take(spare));
+            while i < staged.len() && staged[i].0 == t {
+                bucket.push(staged[i].1);
+                i += 1;
+            }
+        }
+        staged.clear();
+        self.staged = staged;
     }
 }
 
@@ -83,7 +109,9 @@ impl Drill {
             self.world.agents[h.ix()].handle(self.now, input);
             self.agent_ran(h);
         }
+        self.agents.file();
         self.agents.pumping = false;
+        self.deliver_heartbeats();
     }
 
     /// Fires the deadlines of every agent due now.
@@ -92,13 +120,18 @@ impl Drill {
             return;
         };
         self.agents.pumping = true;
-        for h in hosts {
+        for &h in &hosts {
             if self.agents.armed[h.ix()] != Some(t) {
                 continue; // filed again elsewhere since
             }
             self.agents.armed[h.ix()] = None;
             self.world.agents[h.ix()].handle_timeout(self.now);
             self.agent_ran(h);
+        }
+        let mut hosts = hosts;
+        hosts.clear();
+        if hosts.capacity() > self.agents.spare.capacity() {
+            self.agents.spare = hosts;
         }
         self.pump();
     }
@@ -157,12 +190,12 @@ impl Drill {
         if !self.world.agent_path(&self.topo, site, h) {
             return;
         }
-        let input = Input::Heartbeat { host: h };
         if self.flaky(h) {
             if self.rng.chance(FLAKY_HEARTBEAT_LOSS) {
                 return;
             }
             let at = self.now + Span(self.rng.range(1, FLAKY_LAG_MS));
+            let input = Input::Heartbeat { host: h };
             self.push(
                 at,
                 Ev::ToController {
@@ -172,9 +205,33 @@ impl Drill {
                 },
             );
         } else if self.engines[site.ix()].is_some() {
-            self.record_call(site, Recorded::Input(input.clone()));
-            self.with_engine(site, |e, now| e.handle(now, input));
+            self.agents.beats.push((site, h));
         }
+    }
+
+    /// Hands the heartbeats due now to their controllers, one batch per site.
+    fn deliver_heartbeats(&mut self) {
+        if self.agents.beats.is_empty() {
+            return;
+        }
+        let mut beats = std::mem::take(&mut self.agents.beats);
+        for s in self.topo.site_ixs() {
+            if !beats.iter().any(|(x, _)| *x == s) {
+                continue;
+            }
+            if self.recording.is_some() {
+                for (_, h) in beats.iter().filter(|(x, _)| *x == s) {
+                    self.record_call(s, Recorded::Input(Input::Heartbeat { host: *h }));
+                }
+            }
+            self.with_engine(s, |e, now| {
+                for (_, h) in beats.iter().filter(|(x, _)| *x == s) {
+                    e.handle(now, Input::Heartbeat { host: *h });
+                }
+            });
+        }
+        beats.clear();
+        self.agents.beats = beats;
     }
 
     /// A controller's command reaches its destination: an agent's order, or what the
