@@ -96,7 +96,7 @@ fn transcript_shows_events_checks_and_a_verdict() {
     assert!(out.contains("00-5150   info      app:east-sip-b@east-sip2"), "{out}");
     assert!(out.contains("PASS  W1: demote A, promote B, move the VIP"));
     assert!(
-        out.trim_end().ends_with("PASSED: 18 of 18 checks passed"),
+        out.trim_end().ends_with("PASSED: 19 of 19 checks passed"),
         "{}",
         out.lines().last().unwrap()
     );
