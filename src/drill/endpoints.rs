@@ -92,7 +92,12 @@ impl Drill {
         let a = &self.world.apps[app.ix()];
         match a.proc {
             Proc::Hung => Outcome::NoAnswer,
-            Proc::Running if a.mode == Mode::Primary && !a.reported_su => Outcome::Ok,
+            Proc::Running
+                if a.mode == Mode::Primary
+                    && !self.world.agent_view(topo, app).is_some_and(|v| v.reported_unavailable) =>
+            {
+                Outcome::Ok
+            }
             _ => Outcome::Unavailable,
         }
     }

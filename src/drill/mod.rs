@@ -5,9 +5,11 @@
 //! console. Invariants are checked after every step.
 
 mod agent;
+mod apply;
 pub mod check;
 mod endpoints;
 pub mod fault;
+mod hosts;
 pub mod oracle;
 pub mod random;
 pub mod report;
@@ -53,46 +55,59 @@ pub(crate) enum Ev {
         site: SiteIx,
         cmd: Command,
     },
-    Heartbeats,
+    /// A process its agent (or the application itself) started is up.
     Started {
         app: AppIx,
         epoch: u32,
+        /// Started by the application itself: its agent finds it rather than spawned it.
+        found: bool,
     },
-    Restart {
+    /// The application restarts itself (a `not-ready` fault).
+    SelfRestart {
         app: AppIx,
         epoch: u32,
     },
-    ProbeFailed {
+    /// A probe of a hung process goes unanswered.
+    ProbeNoAnswer {
         app: AppIx,
         epoch: u32,
     },
-    Killed {
-        app: AppIx,
-        epoch: u32,
-    },
-    /// A process ordered stopped (or killed) by its controller exits.
+    /// A signalled process exits.
     Stopped {
         app: AppIx,
         epoch: u32,
+        signal: i32,
     },
-    TrafficCheck {
+    /// A mode hook completes.
+    HookDone {
         app: AppIx,
-        tepoch: u32,
+        epoch: u32,
+        mode: engine::Mode,
     },
     Announce {
         app: AppIx,
         epoch: u32,
     },
+    /// A backup's start-up checks reach their verdict.
     BackupCheck {
         app: AppIx,
         epoch: u32,
     },
-    /// A script finishes on its host; the agent then reports the result.
-    ScriptDone {
-        site: SiteIx,
+    /// The agent learns the result of a VIP change.
+    VipDone {
         host: HostIx,
+        incarnation: u32,
+        pair: engine::PairIx,
+        enable: bool,
+        result: Result<(), String>,
+    },
+    /// A script finishes on its host.
+    ScriptDone {
+        host: HostIx,
+        incarnation: u32,
         run: u64,
-        outcome: engine::ScriptOutcome,
+        exit_code: i32,
+        last: String,
     },
     Action(usize),
 }
@@ -198,6 +213,9 @@ pub struct Drill {
     last_down: Vec<Time>,
     /// Every engine call, when recording is on.
     recording: Option<Vec<(Time, SiteIx, Recorded)>>,
+    /// When each host's agent core has a deadline, and what its agents were told but have
+    /// not handled yet.
+    agents: agent::Pump,
     /// Per site: the durable state its controller last committed (its journal), which a
     /// restarted controller restores.
     pub(crate) journal: Vec<Option<crate::engine::Durable>>,
@@ -245,6 +263,7 @@ impl Drill {
             last_up: vec![Time::ZERO; topo_hosts],
             last_down: vec![Time::ZERO; topo_hosts],
             recording: None,
+            agents: agent::Pump::new(topo_hosts),
             journal: vec![None; topo_sites],
             #[cfg(test)]
             sabotage: crate::engine::Sabotage::default(),
@@ -270,15 +289,9 @@ impl Drill {
         for s in self.topo.site_ixs() {
             self.with_engine(s, |e, now| e.handle(now, Input::Start));
         }
-        for a in self.topo.app_ixs() {
-            let delay = self.rng.range(800, 2500);
-            self.push(self.now + Span(delay), Ev::Started { app: a, epoch: 0 });
-        }
-        let hb = self.topo.controller.heartbeat_interval;
-        self.push(self.now + hb, Ev::Heartbeats);
-        // Agents report their NICs and VIPs when they connect.
+        // Every host's agent starts: it starts its applications and connects.
         for h in self.topo.host_ixs() {
-            self.report_host_state(h, Span::ms(5));
+            self.boot_agent(h);
         }
     }
 
@@ -408,7 +421,8 @@ impl Drill {
         let q = self.queue.peek().map(|Reverse(q)| q.at);
         let e = self.engines.iter().flatten().filter_map(|e| e.next_timeout()).min();
         let p = self.populations.next();
-        [q, e, p].into_iter().flatten().min()
+        let a = self.agents.next();
+        [q, e, p, a].into_iter().flatten().min()
     }
 
     /// Runs the simulation up to `until` (inclusive), then sets the clock to it.
@@ -436,6 +450,9 @@ impl Drill {
                 self.with_engine(s, |e, now| e.handle_timeout(now));
             }
         }
+        if self.agents.next().is_some_and(|t| t <= now) {
+            self.agent_deadlines();
+        }
         if self.queue.peek().is_some_and(|Reverse(q)| q.at <= now) {
             let Reverse(q) = self.queue.pop().expect("peeked");
             self.dispatch(q.ev);
@@ -447,38 +464,7 @@ impl Drill {
         self.oracle.after_step(&self.topo, now, &self.world);
     }
 
-    /// Marks for the checker and the oracle the pairs whose world an event is about to change.
-    fn touch_oracle(&mut self, ev: &Ev) {
-        let topo = &self.topo;
-        match ev {
-            Ev::ToAgent {
-                cmd: Command::SetMode { app, .. },
-                ..
-            }
-            | Ev::Started { app, .. }
-            | Ev::Restart { app, .. }
-            | Ev::ProbeFailed { app, .. }
-            | Ev::Killed { app, .. }
-            | Ev::TrafficCheck { app, .. }
-            | Ev::BackupCheck { app, .. } => {
-                if let Some(p) = topo.app(*app).pair {
-                    self.checker.touch_pair(p);
-                    self.oracle.touch(topo, p);
-                }
-            }
-            Ev::ToAgent {
-                cmd: Command::Vip { pair, .. },
-                ..
-            } => {
-                self.checker.touch_pair(*pair);
-                self.oracle.touch(topo, *pair);
-            }
-            _ => {}
-        }
-    }
-
     fn dispatch(&mut self, ev: Ev) {
-        self.touch_oracle(&ev);
         match ev {
             Ev::ToController { site, from, input } => {
                 let ok = match from {
@@ -494,26 +480,27 @@ impl Drill {
                 }
             }
             Ev::ToAgent { site, cmd } => self.agent_command(site, cmd),
-            Ev::Heartbeats => self.heartbeats(),
-            Ev::Started { app, epoch } => self.app_started(app, epoch),
-            Ev::Restart { app, epoch } => self.app_restart(app, epoch),
-            Ev::ProbeFailed { app, epoch } => self.app_probe_failed(app, epoch),
-            Ev::Killed { app, epoch } => self.app_killed(app, epoch),
-            Ev::Stopped { app, epoch } => self.app_stopped(app, epoch),
-            Ev::TrafficCheck { app, tepoch } => self.traffic_check(app, tepoch),
+            Ev::Started { app, epoch, found } => self.app_started(app, epoch, found),
+            Ev::SelfRestart { app, epoch } => self.app_self_restart(app, epoch),
+            Ev::ProbeNoAnswer { app, epoch } => self.probe_no_answer(app, epoch),
+            Ev::Stopped { app, epoch, signal } => self.app_stopped(app, epoch, signal),
+            Ev::HookDone { app, epoch, mode } => self.hook_done(app, epoch, mode),
             Ev::Announce { app, epoch } => self.app_announce(app, epoch),
             Ev::BackupCheck { app, epoch } => self.backup_check(app, epoch),
-            Ev::ScriptDone {
-                site,
+            Ev::VipDone {
                 host,
+                incarnation,
+                pair,
+                enable,
+                result,
+            } => self.vip_done(host, incarnation, pair, enable, result),
+            Ev::ScriptDone {
+                host,
+                incarnation,
                 run,
-                outcome,
-            } => {
-                if self.world.hosts[host.ix()].up {
-                    let delay = Span(self.rng.range(3, 15));
-                    self.send_to_controller(site, Some(host), Input::ScriptResult { run, outcome }, delay);
-                }
-            }
+                exit_code,
+                last,
+            } => self.script_done(host, incarnation, run, exit_code, last),
             Ev::Action(i) => {
                 let action = self.schedule[i].1.clone();
                 // Scheduled operator refusals are part of the scenario: they are logged.
@@ -537,55 +524,6 @@ impl Drill {
 
     fn flaky(&self, h: HostIx) -> bool {
         self.world.hosts[h.ix()].flaky
-    }
-
-    fn heartbeats(&mut self) {
-        // Heartbeats of flaky links travel as datagrams: some are lost, the others arrive
-        // late and may overtake the reports sent before them.
-        let flaky: Vec<HostIx> = if self.faults.iter().any(|f| matches!(f.fault, Fault::FlakyLink(_))) {
-            self.topo.host_ixs().filter(|h| self.flaky(*h)).collect()
-        } else {
-            Vec::new()
-        };
-        let flaky: Vec<HostIx> = flaky
-            .into_iter()
-            .filter(|h| self.world.agent_path(&self.topo, self.topo.host(*h).site, *h))
-            .collect();
-        for h in flaky.iter().copied() {
-            if self.rng.chance(FLAKY_HEARTBEAT_LOSS) {
-                continue;
-            }
-            let site = self.topo.host(h).site;
-            let at = self.now + Span(self.rng.range(1, FLAKY_LAG_MS));
-            self.push(
-                at,
-                Ev::ToController {
-                    site,
-                    from: Some(h),
-                    input: Input::Heartbeat { host: h },
-                },
-            );
-        }
-        for s in self.topo.site_ixs() {
-            if self.engines[s.ix()].is_none() {
-                continue;
-            }
-            let hosts: Vec<HostIx> = self
-                .topo
-                .host_ixs()
-                .filter(|h| self.world.agent_path(&self.topo, s, *h) && !flaky.contains(h))
-                .collect();
-            for h in &hosts {
-                self.record_call(s, Recorded::Input(Input::Heartbeat { host: *h }));
-            }
-            self.with_engine(s, |e, now| {
-                for h in hosts {
-                    e.handle(now, Input::Heartbeat { host: h });
-                }
-            });
-        }
-        let hb = self.topo.controller.heartbeat_interval;
-        self.push(self.now + hb, Ev::Heartbeats);
     }
 
     // ------------------------------------------------------------ actions

@@ -1,9 +1,11 @@
-//! The simulated deployment: sites, hosts with NICs and bound VIPs, application processes
-//! and their modes, and the network between them. Plain data; [`super::agent`] gives it
-//! behaviour.
+//! The simulated deployment: sites, hosts with NICs and bound VIPs, each host's agent core,
+//! application processes and their modes, and the network between them. Plain data;
+//! [`super::hosts`] makes it answer the agents' actions and [`super::agent`] drives them.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
+use crate::agent::{AgentCore, AppView};
 use crate::engine::{AppIx, HostIx, Mode, PairIx, SiteIx, Time, Topology};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,25 +16,33 @@ pub enum Proc {
     Dead,
 }
 
+/// What a simulated application's health probe sees (only changes are fed to its agent).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    Ok,
+    Unavailable(String),
+}
+
 #[derive(Clone, Debug)]
 pub struct SimApp {
     pub proc: Proc,
+    /// The mode the process runs in (set when its mode hook completes).
     pub mode: Mode,
     /// Bumped on every (re)start: events scheduled for an older process are stale.
     pub epoch: u32,
-    /// Bumped whenever the traffic watch restarts.
-    pub traffic_epoch: u32,
-    pub no_traffic_since: Option<Time>,
-    /// SERVICE_UNAVAILABLE causes currently in effect.
-    pub su_traffic: bool,
-    pub su_backup_check: Option<String>,
-    /// What the agent last told the controller: SERVICE_UNAVAILABLE or not.
-    pub reported_su: bool,
-    /// A backup's start-up checks are running.
-    pub checking: bool,
+    /// Its agent asked for it to start while a `stop` fault keeps it down: it starts when
+    /// the fault heals.
+    pub spawn_pending: bool,
+    /// Its agent probes it.
+    pub probing: bool,
+    /// What its probe answers, as last fed to its agent.
+    pub answer: Answer,
+    /// Traffic for it arrives on its host, as last fed to its agent.
+    pub flowing: bool,
+    /// Its start-up checks found its components not initialised (a `not-ready` fault):
+    /// forced to primary, it answers unavailable.
+    pub not_initialised: bool,
     pub single_site: bool,
-    /// Stopped (or killed) on its controller's order: not restarted until started again.
-    pub held: bool,
     /// Its mode hook hangs: it cannot change mode, whatever it is told.
     pub hook_hung: bool,
     /// Until then a healed hook is not yet known to work: the controller learns it only
@@ -43,17 +53,15 @@ pub struct SimApp {
 impl SimApp {
     fn new() -> SimApp {
         SimApp {
-            proc: Proc::Starting,
+            proc: Proc::Dead,
             mode: Mode::None,
             epoch: 0,
-            traffic_epoch: 0,
-            no_traffic_since: None,
-            su_traffic: false,
-            su_backup_check: None,
-            reported_su: false,
-            checking: false,
+            spawn_pending: false,
+            probing: false,
+            answer: Answer::Ok,
+            flowing: false,
+            not_initialised: false,
             single_site: false,
-            held: false,
             hook_hung: false,
             hook_grace_until: Time::ZERO,
         }
@@ -82,10 +90,15 @@ pub struct World {
     pub apps: Vec<SimApp>,
     /// Per pair, per host index: when that host last announced the VIP (gratuitous ARP).
     pub garp: Vec<Vec<(HostIx, Time)>>,
+    /// Per host: its agent (a fresh one after every power-on).
+    pub agents: Vec<AgentCore>,
+    /// Per host: bumped at every power-off, so that answers meant for the agent that ran
+    /// before are dropped.
+    pub incarnation: Vec<u32>,
 }
 
 impl World {
-    pub fn new(topo: &Topology) -> World {
+    pub fn new(topo: &Arc<Topology>) -> World {
         World {
             sites_up: vec![true; topo.sites.len()],
             controllers_up: vec![true; topo.sites.len()],
@@ -103,7 +116,19 @@ impl World {
                 .collect(),
             apps: topo.apps.iter().map(|_| SimApp::new()).collect(),
             garp: topo.pairs.iter().map(|_| Vec::new()).collect(),
+            agents: topo.host_ixs().map(|h| AgentCore::new(topo.clone(), h)).collect(),
+            incarnation: vec![0; topo.hosts.len()],
         }
+    }
+
+    /// The agent's view of an application (what it last learnt and reported).
+    pub fn agent_view(&self, topo: &Topology, app: AppIx) -> Option<AppView> {
+        self.agents.get(topo.app_host(app).ix())?.app_view(app)
+    }
+
+    /// Running, its start-up checks passed, not unavailable: as its agent sees it.
+    pub fn ready(&self, topo: &Topology, app: AppIx) -> bool {
+        self.agent_view(topo, app).is_some_and(|v| v.ready)
     }
 
     /// Whether the controller of `site` and the agent of `host` can talk.

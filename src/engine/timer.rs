@@ -1,6 +1,7 @@
 //! Timers as plain data: a table of deadlines keyed by what they are for, ordered by time.
-//! The engine asks for one with `set`, drops it with `cancel`, and the driver learns the
-//! earliest with `next`; nothing here knows what time it is.
+//! The engine (and the agent core, with keys of its own) asks for one with `set`, drops it
+//! with `cancel`, and the driver learns the earliest with `next`; nothing here knows what
+//! time it is.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,15 +33,25 @@ pub enum TimerKey {
     Script(u64),
 }
 
-#[derive(Default, Debug, Clone)]
-pub struct Timers {
-    by_key: BTreeMap<TimerKey, Time>,
-    by_time: BTreeSet<(Time, TimerKey)>,
+/// Deadlines keyed by `K` (the engine's [`TimerKey`] unless told otherwise).
+#[derive(Debug, Clone)]
+pub struct Timers<K = TimerKey> {
+    by_key: BTreeMap<K, Time>,
+    by_time: BTreeSet<(Time, K)>,
 }
 
-impl Timers {
+impl<K> Default for Timers<K> {
+    fn default() -> Self {
+        Timers {
+            by_key: BTreeMap::new(),
+            by_time: BTreeSet::new(),
+        }
+    }
+}
+
+impl<K: Copy + Ord> Timers<K> {
     /// Arms `key` at `at`, replacing any earlier deadline for it.
-    pub fn set(&mut self, key: TimerKey, at: Time) {
+    pub fn set(&mut self, key: K, at: Time) {
         if let Some(old) = self.by_key.insert(key, at) {
             self.by_time.remove(&(old, key));
         }
@@ -48,20 +59,20 @@ impl Timers {
     }
 
     /// Arms `key` at `at` unless it is already armed earlier.
-    pub fn set_earliest(&mut self, key: TimerKey, at: Time) {
+    pub fn set_earliest(&mut self, key: K, at: Time) {
         match self.by_key.get(&key) {
             Some(old) if *old <= at => {}
             _ => self.set(key, at),
         }
     }
 
-    pub fn cancel(&mut self, key: TimerKey) {
+    pub fn cancel(&mut self, key: K) {
         if let Some(old) = self.by_key.remove(&key) {
             self.by_time.remove(&(old, key));
         }
     }
 
-    pub fn get(&self, key: TimerKey) -> Option<Time> {
+    pub fn get(&self, key: K) -> Option<Time> {
         self.by_key.get(&key).copied()
     }
 
@@ -71,7 +82,7 @@ impl Timers {
     }
 
     /// Removes and returns the earliest timer that is due at `now`.
-    pub fn pop_due(&mut self, now: Time) -> Option<TimerKey> {
+    pub fn pop_due(&mut self, now: Time) -> Option<K> {
         let (at, key) = *self.by_time.first()?;
         if at > now {
             return None;
@@ -88,7 +99,7 @@ mod tests {
 
     #[test]
     fn pops_in_time_order_and_replaces() {
-        let mut t = Timers::default();
+        let mut t: Timers = Timers::default();
         t.set(TimerKey::PeerProbe, Time(50));
         t.set(TimerKey::PeerOos, Time(10));
         t.set(TimerKey::PeerProbe, Time(5));

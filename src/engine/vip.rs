@@ -248,7 +248,16 @@ impl Engine {
         if self.deciding(p) {
             return;
         }
-        let keep = self.pairs[p.ix()].active;
+        // Keep it where an instance runs as primary (not confirmed yet: it has not
+        // announced, or the pair is still deciding), else on the chosen side. Never keep it
+        // on a dead instance's host and take it from the one that serves.
+        let active = self.pairs[p.ix()].active;
+        let primary = |s: usize| self.apps[self.side_app(p, s).ix()].is_known_primary();
+        let keep = if !primary(active) && primary(1 - active) {
+            1 - active
+        } else {
+            active
+        };
         let o = 1 - keep;
         let v = &self.pairs[p.ix()].vip;
         let ho = self.topo.app_host(self.side_app(p, o));

@@ -86,8 +86,9 @@ fn duplicate_vip(c: &mut C) {
     inject(c, "disconnect:east-sip1");
     settle(c, 20_000);
     heal_all(c);
-    for _ in 0..40 {
-        settle(c, 100);
+    // The duplicate lasts from the agent's resync to the removal's report: tens of ms.
+    for _ in 0..400 {
+        settle(c, 10);
         let dup = c
             .state
             .snapshot

@@ -42,14 +42,10 @@ impl Oracle {
         Self::running(world, a) && world.apps[a.ix()].mode == Mode::Primary
     }
 
-    /// Its start-up checks passed and it reports nothing that makes it unavailable.
-    pub(super) fn ready(&self, world: &World, a: AppIx) -> bool {
-        let x = &world.apps[a.ix()];
-        x.proc == Proc::Running
-            && !x.checking
-            && x.su_backup_check.is_none()
-            && !x.su_traffic
-            && !self.unavailable[a.ix()]
+    /// Running, its start-up checks passed and its agent sees nothing that makes it
+    /// unavailable.
+    pub(super) fn ready(&self, topo: &Topology, world: &World, a: AppIx) -> bool {
+        world.apps[a.ix()].proc == Proc::Running && world.ready(topo, a) && !self.unavailable[a.ix()]
     }
 
     /// A running primary that clients reach and that the controller can supervise.
@@ -85,7 +81,7 @@ impl Oracle {
         vip_nic
             && Self::running(world, a)
             && world.apps[a.ix()].mode != Mode::Primary
-            && self.ready(world, a)
+            && self.ready(topo, world, a)
             && Self::supervised(topo, world, p, s)
             && !world.hosts[h.ix()].flaky
             && !world.apps[a.ix()].hook_hung
@@ -113,7 +109,7 @@ impl Oracle {
             // A leader does not move the group onto a member that reported itself not ready.
             let blocked = topo.group(g).members.iter().skip(1).any(|m| {
                 let a = topo.pair(*m).apps[s];
-                Self::running(world, a) && world.apps[a.ix()].mode != Mode::Primary && !self.ready(world, a)
+                Self::running(world, a) && world.apps[a.ix()].mode != Mode::Primary && !self.ready(topo, world, a)
             });
             if blocked {
                 return None;

@@ -592,7 +592,7 @@ impl Oracle {
         let redundant = serving.is_some_and(|s| {
             let b = apps[1 - s];
             world.apps[b.ix()].mode == Mode::Backup
-                && self.ready(world, b)
+                && self.ready(topo, world, b)
                 && sup[1 - s]
                 && sup[s]
                 && (pair.vip.is_none() || (bound[s] && !bound[1 - s]))
