@@ -32,6 +32,18 @@ pub enum Command {
     Drill(DrillArgs),
     /// Run a site's controller: the engine on real hosts, the journal and the API.
     Controller(crate::daemon::controller::ControllerArgs),
+    /// Run a host's agent: supervise its applications for the site's controller.
+    Agent(crate::daemon::agent::AgentArgs),
+    /// Answer SIP OPTIONS with 200 OK (a stand-in SIP server for labs and tests).
+    #[command(hide = true)]
+    SipResponder {
+        /// Address to answer on.
+        #[arg(long, value_name = "ADDR")]
+        listen: std::net::SocketAddr,
+        /// Name to put in the `Server` header.
+        #[arg(long, value_name = "NAME", default_value = "hactl")]
+        name: String,
+    },
     /// Work with deployment files.
     Config {
         #[command(subcommand)]
@@ -182,9 +194,38 @@ pub fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         Command::Drill(args) => drill(args),
         Command::Controller(args) => controller(args),
+        Command::Agent(args) => agent(args),
+        Command::SipResponder { listen, name } => {
+            crate::daemon::exec::sip_responder::run_forever(listen, &name).map_err(UsageError)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Config {
             command: ConfigCommand::Check { file },
         } => config_check(&file),
+    }
+}
+
+fn agent(args: crate::daemon::agent::AgentArgs) -> color_eyre::Result<ExitCode> {
+    let topology = checked_topology(&args.config)?;
+    crate::daemon::agent::start(args, topology).map_err(UsageError)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A deployment file for a daemon: the first problem (of all, `hactl config check` lists
+/// them) as one line.
+fn checked_topology(path: &Path) -> color_eyre::Result<Topology> {
+    match read_topology(path).map_err(UsageError)? {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            let first = e.problems.first().map(|p| p.to_string()).unwrap_or_default();
+            let more = e.problems.len().saturating_sub(1);
+            let tail = if more > 0 {
+                format!(" (and {more} more: hactl config check)")
+            } else {
+                String::new()
+            };
+            Err(UsageError(format!("{first}{tail}")).into())
+        }
     }
 }
 

@@ -1,10 +1,13 @@
 //! The daemons' tests, built as one binary: a real `hactl controller` process on loopback,
-//! driven through its API and, for the agent side, scripted agent links (the real agent
-//! has its own tests); kill -9 and restart of the controller; hostile requests.
+//! driven through its API; scripted agent links for the API's own tests and real `hactl agent`
+//! processes supervising real applications; kill -9 of applications, agents and the
+//! controller; hostile requests.
 
 #[path = "daemon/harness.rs"]
 mod harness;
 
+#[path = "daemon/agent.rs"]
+mod agent;
 #[path = "daemon/api.rs"]
 mod api;
 #[path = "daemon/restart.rs"]

@@ -4,6 +4,7 @@
 //! the agent's building blocks that act on the host (processes, hooks, probes, scripts,
 //! NICs and VIPs) and observe it.
 
+pub mod agent;
 pub mod auth;
 pub mod controller;
 pub mod exec;

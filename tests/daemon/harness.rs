@@ -80,10 +80,15 @@ pub struct Dir(pub PathBuf);
 
 impl Dir {
     pub fn new(name: &str) -> Dir {
+        Dir::with_topology(name, TOPOLOGY)
+    }
+
+    pub fn with_topology(name: &str, topology: &str) -> Dir {
         let d = std::env::temp_dir().join(format!("hactl-daemon-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).expect("scratch dir");
-        std::fs::write(d.join("deploy.toml"), TOPOLOGY).expect("topology");
+        std::fs::write(d.join("deploy.toml"), topology).expect("topology");
+        std::fs::write(d.join("agent.token"), AGENT).expect("agent token");
         std::fs::write(d.join("tokens.toml"), tokens_file()).expect("tokens");
         Dir(d)
     }
@@ -138,6 +143,79 @@ impl Controller {
     pub fn addr(&self) -> String {
         self.url.trim_start_matches("http://").to_string()
     }
+}
+
+/// A running `hactl agent`, killed on drop (its applications are left to the test).
+pub struct AgentProc {
+    pub child: Child,
+}
+
+impl AgentProc {
+    /// Starts the agent of `host` with its own data directory under `dir`, probing its
+    /// applications on `probe_ip`.
+    pub fn start(dir: &Path, url: &str, host: &str, probe_ip: &str) -> AgentProc {
+        let data = dir.join(format!("agent-{host}"));
+        let child = Command::new(env!("CARGO_BIN_EXE_hactl"))
+            .args(["agent", "--config"])
+            .arg(dir.join("deploy.toml"))
+            .args([
+                "--host",
+                host,
+                "--controller",
+                url,
+                "--probe-address",
+                probe_ip,
+                "--data",
+            ])
+            .arg(&data)
+            .arg("--token-file")
+            .arg(dir.join("agent.token"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the agent");
+        AgentProc { child }
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for AgentProc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// The pid an agent recorded for an application it runs.
+pub fn app_pid(dir: &Path, host: &str, app: &str) -> Option<i32> {
+    let text = std::fs::read_to_string(dir.join(format!("agent-{host}/apps/{app}.pid"))).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["pid"].as_i64().map(|p| p as i32)
+}
+
+/// Processes whose command line contains `needle` (to count copies of an application).
+pub fn processes_with(needle: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains(needle) {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
+            if state != Some('Z') {
+                out.push(pid);
+            }
+        }
+    }
+    out
 }
 
 impl Drop for Controller {

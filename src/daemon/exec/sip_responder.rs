@@ -125,6 +125,21 @@ fn reason_phrase(code: u16) -> &'static str {
     }
 }
 
+/// `hactl sip-responder`: answers OPTIONS on `addr` until killed (a stand-in SIP server for
+/// `hactl lab` and the daemons' tests when Kamailio is not installed).
+pub fn run_forever(addr: SocketAddr, name: &str) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    rt.block_on(async {
+        let sock = UdpSocket::bind(addr)
+            .await
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        serve(sock, name, 200).await.map_err(|e| format!("{addr}: {e}"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
