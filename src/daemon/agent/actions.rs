@@ -304,18 +304,18 @@ pub(super) async fn watch_host(topo: Arc<Topology>, host: HostIx, net: Net, tx: 
     let vips: Vec<PairIx> = topo.vip_pairs_on_host(host);
     let mut tick: u64 = 0;
     loop {
-        for nic in 0..h.nics.len() {
+        for (nic, seen) in nic_state.iter_mut().enumerate() {
             let Some(ifname) = interface_for(h, nic) else { continue };
             let Ok(link) = net.link(ifname).await else {
-                if nic_state[nic] != Some(false) {
-                    nic_state[nic] = Some(false);
+                if *seen != Some(false) {
+                    *seen = Some(false);
                     let _ = tx.send(AgentInput::NicObserved { nic, up: false });
                 }
                 continue;
             };
             let up = link.up();
-            if nic_state[nic] != Some(up) {
-                nic_state[nic] = Some(up);
+            if *seen != Some(up) {
+                *seen = Some(up);
                 let _ = tx.send(AgentInput::NicObserved { nic, up });
             }
             let now = tokio::time::Instant::now();
