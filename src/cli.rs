@@ -230,19 +230,7 @@ fn checked_topology(path: &Path) -> color_eyre::Result<Topology> {
 }
 
 fn controller(args: crate::daemon::controller::ControllerArgs) -> color_eyre::Result<ExitCode> {
-    let topology = match read_topology(&args.config).map_err(UsageError)? {
-        Ok(t) => t,
-        Err(e) => {
-            let first = e.problems.first().map(|p| p.to_string()).unwrap_or_default();
-            let more = e.problems.len().saturating_sub(1);
-            let tail = if more > 0 {
-                format!(" (and {more} more: hactl config check)")
-            } else {
-                String::new()
-            };
-            return Err(UsageError(format!("{first}{tail}")).into());
-        }
-    };
+    let topology = checked_topology(&args.config)?;
     crate::daemon::controller::start(args, topology).map_err(UsageError)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,34 @@ use hactl::daemon::link::ControllerMsg;
 
 use super::harness::*;
 
+/// The SSE ids of the first `want` events of the stream resumed after `cursor`.
+async fn stream_ids(u: &str, cursor: u64, want: u64) -> Vec<u64> {
+    let resp = client()
+        .get(format!("{u}/v1/events/stream"))
+        .bearer_auth(VIEWER)
+        .header("Last-Event-ID", cursor.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let mut body = resp.bytes_stream();
+    let mut text = String::new();
+    let mut seqs: Vec<u64> = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while (seqs.len() as u64) < want {
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .expect("stream stalled");
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
+        seqs = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("id: "))
+            .filter_map(|n| n.trim().parse().ok())
+            .collect();
+    }
+    seqs
+}
+
 fn is_error(v: &serde_json::Value) -> bool {
     v["error"].is_string() && v["detail"].is_string()
 }
@@ -127,33 +155,9 @@ async fn a_crash_fails_over_and_the_stream_resumes_without_gap_or_duplicate() {
 
     // The stream from the middle: exactly the events after the cursor, in order.
     let cursor = before;
-    let resp = client()
-        .get(format!("{u}/v1/events/stream"))
-        .bearer_auth(VIEWER)
-        .header("Last-Event-ID", cursor.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let mut body = resp.bytes_stream();
-    let mut text = String::new();
-    let want = events.len() as u64 - cursor;
-    let mut seqs: Vec<u64> = Vec::new();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while (seqs.len() as u64) < want {
-        let chunk = tokio::time::timeout_at(deadline, body.next())
-            .await
-            .expect("stream stalled");
-        text.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
-        seqs = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("id: "))
-            .filter_map(|n| n.trim().parse().ok())
-            .collect();
-    }
+    let seqs = stream_ids(&u, cursor, events.len() as u64 - cursor).await;
     let expected: Vec<u64> = (cursor + 1..=events.len() as u64).collect();
     assert_eq!(&seqs[..expected.len()], &expected[..], "no gap, no duplicate");
-    drop(body);
 
     // New events while nobody listens, then resume from the last id seen.
     let last = *seqs.last().unwrap();
@@ -163,28 +167,7 @@ async fn a_crash_fails_over_and_the_stream_resumes_without_gap_or_duplicate() {
     })
     .await;
     let all = all_events(&u).await;
-    let resp = client()
-        .get(format!("{u}/v1/events/stream"))
-        .bearer_auth(VIEWER)
-        .header("Last-Event-ID", last.to_string())
-        .send()
-        .await
-        .unwrap();
-    let mut body = resp.bytes_stream();
-    let mut text = String::new();
-    let want = all.len() as u64 - last;
-    let mut seqs: Vec<u64> = Vec::new();
-    while (seqs.len() as u64) < want {
-        let chunk = tokio::time::timeout_at(deadline + std::time::Duration::from_secs(20), body.next())
-            .await
-            .expect("stream stalled");
-        text.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
-        seqs = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("id: "))
-            .filter_map(|n| n.trim().parse().ok())
-            .collect();
-    }
+    let seqs = stream_ids(&u, last, all.len() as u64 - last).await;
     assert_eq!(seqs[0], last + 1, "resumes right after the last id seen");
     let mut sorted = seqs.clone();
     sorted.dedup();

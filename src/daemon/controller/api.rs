@@ -250,6 +250,19 @@ fn parse_query(q: &HashMap<String, String>, allowed: &[&str]) -> ApiResult<()> {
     Ok(())
 }
 
+/// `?limit=`: 1 to [`MAX_PAGE`], 100 when absent.
+fn parse_limit(q: &HashMap<String, String>) -> ApiResult<usize> {
+    match q.get("limit") {
+        None => Ok(100),
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad(format!(
+                "limit `{v}` is not a number from 1 to {MAX_PAGE}"
+            ))),
+        },
+    }
+}
+
 fn parse_cursor(what: &str, v: &str) -> ApiResult<u64> {
     v.trim().parse::<u64>().map_err(|_| {
         ApiError::bad(format!(
@@ -277,17 +290,7 @@ async fn events(
     authorize(&shared, &headers, Role::may_view)?;
     parse_query(&q, &["after", "limit"])?;
     let after = q.get("after").map_or(Ok(0), |v| parse_cursor("after", v))?;
-    let limit = match q.get("limit") {
-        None => 100,
-        Some(v) => match v.trim().parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-            _ => {
-                return Err(ApiError::bad(format!(
-                    "limit `{v}` is not a number from 1 to {MAX_PAGE}"
-                )));
-            }
-        },
-    };
+    let limit = parse_limit(&q)?;
     let page = read_events(&shared, after, limit).await?;
     let next = page.last().map_or(after, |e| e.seq);
     Ok(Json(json!({"site": shared.site_id, "events": page, "next": next})))
@@ -484,15 +487,27 @@ async fn switchover(
     Ok(submit(&shared, &id, from, &req, &resolved, text).await?.into_response())
 }
 
+/// An action that is not a switchover: maintenance, a script run, an anti-flap reset.
+async fn act(
+    shared: &Shared,
+    from: SocketAddr,
+    headers: &HeaderMap,
+    kind: CommandKind,
+    need: fn(Role) -> bool,
+    raw: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<wire::Accepted>> {
+    let id = authorize(shared, headers, need)?;
+    let (req, resolved, text) = request(shared, kind, raw)?;
+    submit(shared, &id, from, &req, &resolved, text).await
+}
+
 async fn maintenance(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(from): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<wire::Accepted>> {
-    let id = authorize(&shared, &headers, Role::may_act)?;
-    let (req, resolved, text) = request(&shared, CommandKind::Maintenance, raw)?;
-    submit(&shared, &id, from, &req, &resolved, text).await
+    act(&shared, from, &headers, CommandKind::Maintenance, Role::may_act, raw).await
 }
 
 async fn run_script(
@@ -501,9 +516,7 @@ async fn run_script(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<wire::Accepted>> {
-    let id = authorize(&shared, &headers, Role::may_act)?;
-    let (req, resolved, text) = request(&shared, CommandKind::RunScript, raw)?;
-    submit(&shared, &id, from, &req, &resolved, text).await
+    act(&shared, from, &headers, CommandKind::RunScript, Role::may_act, raw).await
 }
 
 async fn get_run(
@@ -528,9 +541,15 @@ async fn reset_anti_flap(
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<wire::Accepted>> {
-    let id = authorize(&shared, &headers, |r| r == Role::Admin)?;
-    let (req, resolved, text) = request(&shared, CommandKind::ResetAntiFlap, raw)?;
-    submit(&shared, &id, from, &req, &resolved, text).await
+    act(
+        &shared,
+        from,
+        &headers,
+        CommandKind::ResetAntiFlap,
+        |r| r == Role::Admin,
+        raw,
+    )
+    .await
 }
 
 async fn actions(
@@ -540,17 +559,7 @@ async fn actions(
 ) -> ApiResult<Json<serde_json::Value>> {
     authorize(&shared, &headers, Role::may_view)?;
     parse_query(&q, &["limit"])?;
-    let limit = match q.get("limit") {
-        None => 100,
-        Some(v) => match v.trim().parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
-            _ => {
-                return Err(ApiError::bad(format!(
-                    "limit `{v}` is not a number from 1 to {MAX_PAGE}"
-                )));
-            }
-        },
-    };
+    let limit = parse_limit(&q)?;
     let path = shared.journal_path.clone();
     let list = tokio::task::spawn_blocking(move || Reader::open(&path).and_then(|r| r.actions(limit)))
         .await

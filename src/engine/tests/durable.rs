@@ -4,8 +4,8 @@
 
 use super::*;
 
-/// A controller restarted on the same topology with `state`, its agents reporting again.
-fn restarted(h: &H, state: &Durable) -> H {
+/// A controller restarted on the same topology with `state`, started, nobody heard yet.
+fn fresh(h: &H, state: &Durable) -> H {
     let mut e = Engine::new(h.e.topology().clone(), SiteIx(0));
     e.restore(state);
     let mut r = H {
@@ -17,6 +17,12 @@ fn restarted(h: &H, state: &Durable) -> H {
         hung_hook: None,
     };
     r.input(Input::Start);
+    r
+}
+
+/// A controller restarted on the same topology with `state`, its agents reporting again.
+fn restarted(h: &H, state: &Durable) -> H {
+    let mut r = fresh(h, state);
     for host in [H1, H2] {
         r.input(Input::Heartbeat { host });
         r.input(Input::NicState { host, nic: 1, up: true });
@@ -170,17 +176,7 @@ fn a_restarted_controller_does_not_fail_over_from_a_backup_it_took_for_the_prima
     let mut h = H::new();
     h.switchover(false, None).unwrap();
     assert_eq!(h.primary(), Some(B));
-    let mut e = Engine::new(h.e.topology().clone(), SiteIx(0));
-    e.restore(&h.e.durable());
-    let mut r = H {
-        e,
-        now: h.now,
-        log: Vec::new(),
-        vip_ok: true,
-        peer_answers: true,
-        hung_hook: None,
-    };
-    r.input(Input::Start);
+    let mut r = fresh(&h, &h.e.durable());
     for host in [H1, H2] {
         r.input(Input::Heartbeat { host });
     }
