@@ -10,5 +10,7 @@ mod harness;
 mod agent;
 #[path = "daemon/api.rs"]
 mod api;
+#[path = "daemon/peer.rs"]
+mod peer;
 #[path = "daemon/restart.rs"]
 mod restart;

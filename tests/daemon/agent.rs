@@ -96,6 +96,12 @@ async fn real_agents_fail_over_a_killed_application_and_a_killed_agent() {
     })
     .await;
     assert_eq!(processes_with(&needle).len(), 2, "one copy of each application");
+    let (_, m) = get(&u, "/metrics", None).await;
+    let m = m.as_str().unwrap_or_default().to_string();
+    assert!(m.contains("hactl_switchovers_total{site=\"east\"} 1"), "{m}");
+    assert!(m.contains("hactl_agent_connected{host=\"h1\"} 1"), "{m}");
+    assert!(m.contains("hactl_events_total{site=\"east\",id=\"5064\"} 1"), "{m}");
+    assert!(m.contains("hactl_journal_commit_seconds_count"), "{m}");
 
     // kill -9 of the primary's agent: host lost after the heartbeat timeout, failover.
     let before = all_events(&u).await.len();
