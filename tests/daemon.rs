@@ -10,6 +10,8 @@ mod harness;
 mod agent;
 #[path = "daemon/api.rs"]
 mod api;
+#[path = "daemon/flags.rs"]
+mod flags;
 #[path = "daemon/peer.rs"]
 mod peer;
 #[path = "daemon/restart.rs"]
