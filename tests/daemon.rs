@@ -16,3 +16,5 @@ mod flags;
 mod peer;
 #[path = "daemon/restart.rs"]
 mod restart;
+#[path = "daemon/tls.rs"]
+mod tls;

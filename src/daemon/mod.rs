@@ -10,3 +10,4 @@ pub mod controller;
 pub mod exec;
 pub mod journal;
 pub mod link;
+pub mod tls;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::harness::*;
 
-fn topology(port: u16) -> String {
+pub fn topology(port: u16) -> String {
     let bin = env!("CARGO_BIN_EXE_hactl");
     let app = |id: &str, host: &str, ip: &str| {
         format!(

@@ -112,11 +112,17 @@ pub struct Controller {
 impl Controller {
     /// Starts `hactl controller` for site east in `dir` on `listen` (e.g. 127.0.0.1:0).
     pub fn start(dir: &Path, listen: &str) -> Controller {
+        Controller::start_with(dir, listen, &[])
+    }
+
+    /// The same with more flags (`--tls-cert`, ...).
+    pub fn start_with(dir: &Path, listen: &str, extra: &[&str]) -> Controller {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hactl"))
             .args(["controller", "--config"])
             .arg(dir.join("deploy.toml"))
             .args(["--site", "east", "--listen", listen, "--data"])
             .arg(dir)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -154,6 +160,11 @@ impl AgentProc {
     /// Starts the agent of `host` with its own data directory under `dir`, probing its
     /// applications on `probe_ip`.
     pub fn start(dir: &Path, url: &str, host: &str, probe_ip: &str) -> AgentProc {
+        AgentProc::start_with(dir, url, host, probe_ip, &[])
+    }
+
+    /// The same with more flags (`--ca`, ...).
+    pub fn start_with(dir: &Path, url: &str, host: &str, probe_ip: &str, extra: &[&str]) -> AgentProc {
         let data = dir.join(format!("agent-{host}"));
         let child = Command::new(env!("CARGO_BIN_EXE_hactl"))
             .args(["agent", "--config"])
@@ -170,6 +181,7 @@ impl AgentProc {
             .arg(&data)
             .arg("--token-file")
             .arg(dir.join("agent.token"))
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -21,6 +21,14 @@ use crate::engine::{HostIx, Topology};
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 
+/// Where the link goes: the controller's URL, the agent's token, and the TLS client
+/// configuration for an https:// controller.
+pub(super) struct Target {
+    pub url: String,
+    pub token: String,
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
 /// Refusals that no retry can cure.
 fn for_good(error: &str) -> bool {
     matches!(
@@ -32,12 +40,12 @@ fn for_good(error: &str) -> bool {
 pub(super) async fn run(
     topo: Arc<Topology>,
     host: HostIx,
-    url: String,
-    token: String,
+    target: Target,
     core: mpsc::UnboundedSender<AgentInput>,
     mut out: mpsc::UnboundedReceiver<AgentMsg>,
     fatal: mpsc::UnboundedSender<String>,
 ) {
+    let Target { url, token, tls } = target;
     let ws_url = format!(
         "{}/v1/agents/link",
         url.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1)
@@ -47,7 +55,19 @@ pub(super) async fn run(
     let mut backoff = BACKOFF_MIN;
     let mut said_down = false;
     loop {
-        match session(&ws_url, &token, &host_id, &summary, &topo, host, &core, &mut out).await {
+        match session(
+            &ws_url,
+            &token,
+            tls.clone(),
+            &host_id,
+            &summary,
+            &topo,
+            host,
+            &core,
+            &mut out,
+        )
+        .await
+        {
             Ok(()) => backoff = BACKOFF_MIN,
             Err(Ended::Refused(error, detail)) if for_good(&error) => {
                 let _ = fatal.send(format!(
@@ -88,6 +108,7 @@ enum Ended {
 async fn session(
     ws_url: &str,
     token: &str,
+    tls: Option<Arc<rustls::ClientConfig>>,
     host_id: &str,
     summary: &[String],
     topo: &Topology,
@@ -102,7 +123,8 @@ async fn session(
         .parse()
         .map_err(|_| Ended::Failed("the token is not a valid header value".into()))?;
     req.headers_mut().insert("authorization", auth);
-    let connect = tokio_tungstenite::connect_async(req);
+    let connector = tls.map(tokio_tungstenite::Connector::Rustls);
+    let connect = tokio_tungstenite::connect_async_tls_with_config(req, None, false, connector);
     let (mut ws, _) = match tokio::time::timeout(Duration::from_secs(5), connect).await {
         Ok(Ok(c)) => c,
         // The error may quote the request: say only what kind of failure it was.

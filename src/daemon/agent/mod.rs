@@ -44,6 +44,9 @@ pub struct AgentArgs {
     /// File holding this agent's token (default: DIR/agent.token).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// Trust this CA (PEM) for an https:// controller.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
     /// The address the agent probes its applications on.
     #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
     pub probe_address: IpAddr,
@@ -78,6 +81,11 @@ pub fn start(args: AgentArgs, topology: Topology) -> Result<(), String> {
             crate::engine::config::escape(&url)
         ));
     }
+    let tls = match (&args.ca, url.starts_with("https://")) {
+        (Some(ca), _) => Some(crate::daemon::tls::client_config(ca)?),
+        (None, true) => return Err(format!("--ca FILE is needed to trust the controller at {url}")),
+        (None, false) => None,
+    };
     let token_path = args.token_file.clone().unwrap_or_else(|| args.data.join("agent.token"));
     let token = crate::daemon::auth::read_secret(&token_path)?;
     let supervisor = Supervisor::new(&args.data).map_err(|e| e.to_string())?;
@@ -86,14 +94,8 @@ pub fn start(args: AgentArgs, topology: Topology) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(run(
-        Arc::new(topology),
-        host,
-        url,
-        token,
-        supervisor,
-        args.probe_address,
-    ))
+    let link = link::Target { url, token, tls };
+    runtime.block_on(run(Arc::new(topology), host, link, supervisor, args.probe_address))
 }
 
 /// What the driver keeps about the host's running work.
@@ -117,8 +119,7 @@ pub(crate) struct Host {
 async fn run(
     topo: Arc<Topology>,
     host: HostIx,
-    url: String,
-    token: String,
+    target: link::Target,
     supervisor: Supervisor,
     probe_ip: IpAddr,
 ) -> Result<(), String> {
@@ -152,7 +153,7 @@ async fn run(
         }
     }
     core.handle(clock.now(), AgentInput::Boot);
-    tokio::spawn(link::run(topo.clone(), host, url, token, tx.clone(), out_rx, fatal_tx));
+    tokio::spawn(link::run(topo.clone(), host, target, tx.clone(), out_rx, fatal_tx));
     tokio::spawn(actions::watch_host(topo.clone(), host, h.net.clone(), tx.clone()));
     eprintln!("hactl agent of host {}: started", topo.host(host).id);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

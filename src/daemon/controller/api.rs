@@ -36,6 +36,7 @@ use super::Shared;
 use super::core::CoreMsg;
 use crate::daemon::auth::{Identity, Role};
 use crate::daemon::journal::Reader;
+use crate::daemon::tls::Peer;
 use crate::engine::config::{clip, escape};
 use crate::engine::{AppIx, Operator, OperatorCommand, Topology};
 use crate::wire::{self, CommandKind, EventRecord, OpError, Request, Resolved};
@@ -461,7 +462,7 @@ async fn submit(
 
 async fn switchover(
     State(shared): State<Arc<Shared>>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(from)): ConnectInfo<Peer>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
@@ -503,7 +504,7 @@ async fn act(
 
 async fn maintenance(
     State(shared): State<Arc<Shared>>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(from)): ConnectInfo<Peer>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<wire::Accepted>> {
@@ -512,7 +513,7 @@ async fn maintenance(
 
 async fn run_script(
     State(shared): State<Arc<Shared>>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(from)): ConnectInfo<Peer>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<wire::Accepted>> {
@@ -537,7 +538,7 @@ async fn get_run(
 
 async fn reset_anti_flap(
     State(shared): State<Arc<Shared>>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(from)): ConnectInfo<Peer>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<wire::Accepted>> {

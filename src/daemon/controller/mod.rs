@@ -19,6 +19,7 @@ use std::sync::{Arc, RwLock, mpsc};
 
 use crate::daemon::auth::Tokens;
 use crate::daemon::journal::{self, Journal, Retention};
+use crate::daemon::tls::{Peer, TlsListener};
 use crate::engine::{SiteIx, Topology};
 use crate::wire::{EventRecord, Snapshot};
 
@@ -30,6 +31,10 @@ pub struct Options {
     pub data: PathBuf,
     pub tokens: Tokens,
     pub retention: Retention,
+    /// Serve HTTPS/WSS with this configuration.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Trust this CA when probing a peer site's controller over HTTPS.
+    pub ca: Option<reqwest::Certificate>,
 }
 
 /// What the engine loop, the API and the agent links share.
@@ -81,7 +86,13 @@ pub fn run(opts: Options) -> Result<(), String> {
         metrics: metrics::Metrics::default(),
         ready: AtomicBool::new(false),
         runtime: runtime.handle().clone(),
-        http: reqwest::Client::new(),
+        http: {
+            let mut b = reqwest::Client::builder();
+            if let Some(ca) = opts.ca {
+                b = b.add_root_certificate(ca);
+            }
+            b.build().map_err(|e| format!("cannot build the HTTP client: {e}"))?
+        },
     });
     let clock = core::Clock::new();
     let core_shared = shared.clone();
@@ -98,11 +109,22 @@ pub fn run(opts: Options) -> Result<(), String> {
         })
         .map_err(|e| format!("cannot start the engine thread: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    eprintln!("hactl controller of site {site_id}: listening on http://{addr}");
+    let scheme = if opts.tls.is_some() { "https" } else { "http" };
+    eprintln!("hactl controller of site {site_id}: listening on {scheme}://{addr}");
     let app = api::router(shared.clone());
     let server_shared = shared.clone();
+    let tls = opts.tls;
     let result = runtime.block_on(async move {
-        let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>());
+        let server = async move {
+            let r = match tls {
+                Some(cfg) => {
+                    let l = TlsListener::new(listener, cfg).map_err(|e| e.to_string())?;
+                    axum::serve(l, app.into_make_service_with_connect_info::<Peer>()).await
+                }
+                None => axum::serve(listener, app.into_make_service_with_connect_info::<Peer>()).await,
+            };
+            r.map_err(|e| e.to_string())
+        };
         tokio::select! {
             r = server => r.map_err(|e| format!("the API server stopped: {e}")),
             _ = shutdown_signal() => {
@@ -161,6 +183,15 @@ pub struct ControllerArgs {
     #[arg(long, value_name = "DAYS", default_value_t = 90,
           value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub retention_days: u64,
+    /// Serve HTTPS and WSS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Trust this CA (PEM) when probing a peer site's controller over HTTPS.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
 }
 
 /// Checks the flags and files, then runs the controller. Every mistake is one line.
@@ -184,7 +215,14 @@ pub fn start(args: ControllerArgs, topology: Topology) -> Result<(), String> {
     };
     let tokens_path = args.tokens.clone().unwrap_or_else(|| args.data.join("tokens.toml"));
     let tokens = Tokens::load(&tokens_path)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(c), Some(k)) => Some(crate::daemon::tls::server_config(c, k)?),
+        _ => None,
+    };
+    let ca = args.ca.as_deref().map(crate::daemon::tls::reqwest_ca).transpose()?;
     run(Options {
+        tls,
+        ca,
         topology,
         site,
         listen,
