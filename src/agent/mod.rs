@@ -77,7 +77,10 @@ pub enum AgentInput {
     Boot,
     /// A process of the application runs that this agent did not start (found at start-up,
     /// or restarted by the application itself): adopted, never started a second time.
-    ProcessFound { app: AppIx },
+    /// `mode` is the mode it was last confirmed in, as a previous agent recorded it (an
+    /// agent restarted on a primary's host must not make the controller see no primary),
+    /// or none.
+    ProcessFound { app: AppIx, mode: Mode },
     /// The process asked for with [`AgentAction::Spawn`] runs.
     Spawned { app: AppIx },
     /// The application's process exited.
@@ -276,7 +279,7 @@ impl AgentCore {
                 self.next_heartbeat = None;
             }
             AgentInput::Boot => self.on_boot(),
-            AgentInput::ProcessFound { app } => self.on_found(app),
+            AgentInput::ProcessFound { app, mode } => self.on_found(app, mode),
             AgentInput::Spawned { app } => self.on_spawned(app),
             AgentInput::Exited { app, status } => self.on_exited(app, status),
             AgentInput::Probe { app, outcome } => self.on_probe(app, outcome),

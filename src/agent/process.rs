@@ -30,20 +30,23 @@ impl AgentCore {
     pub(super) fn on_spawned(&mut self, app: AppIx) {
         let Some(i) = self.slot(app) else { return };
         if self.apps[i].proc == Proc::Spawning {
-            self.running(i);
+            self.running(i, Mode::None);
         }
     }
 
-    pub(super) fn on_found(&mut self, app: AppIx) {
+    /// A process this agent did not start runs; `mode` is the mode it was last confirmed
+    /// in (a previous agent's record of it), or none.
+    pub(super) fn on_found(&mut self, app: AppIx, mode: Mode) {
         let Some(i) = self.slot(app) else { return };
         if matches!(self.apps[i].proc, Proc::Down | Proc::Spawning) {
             self.timers.cancel(AgentTimer::Restart(app));
-            self.running(i);
+            self.running(i, mode);
         }
     }
 
-    /// A process of the application runs: it starts with no mode, and is probed.
-    fn running(&mut self, i: usize) {
+    /// A process of the application runs in `mode` (none for a new process), and is
+    /// probed.
+    fn running(&mut self, i: usize, mode: Mode) {
         let app = self.apps[i].app;
         let s = &mut self.apps[i];
         s.proc = Proc::Running;
@@ -51,7 +54,8 @@ impl AgentCore {
         s.reset_process();
         s.unavailable = kept;
         s.reported = None;
-        self.report(Input::ModeReport { app, mode: Mode::None });
+        s.mode = mode;
+        self.report(Input::ModeReport { app, mode });
         self.refresh(i);
         self.update_traffic_watch(i);
         if self.topo.app(app).probe.is_some() && !self.apps[i].probing {

@@ -547,7 +547,10 @@ fn heartbeats_at_the_configured_interval() {
 #[test]
 fn never_a_second_copy() {
     let mut h = H::new();
-    h.input(AgentInput::ProcessFound { app: A });
+    h.input(AgentInput::ProcessFound {
+        app: A,
+        mode: Mode::None,
+    });
     h.order(Command::Start {
         host: H1,
         app: A,
@@ -557,7 +560,13 @@ fn never_a_second_copy() {
     // A restarted agent adopts what runs instead of starting it.
     let topo = Arc::new(config::parse(TOPO, "t.toml").expect("valid"));
     let mut core = AgentCore::new(topo, H1);
-    core.handle(Time::ZERO, AgentInput::ProcessFound { app: A });
+    core.handle(
+        Time::ZERO,
+        AgentInput::ProcessFound {
+            app: A,
+            mode: Mode::None,
+        },
+    );
     core.handle(Time::ZERO, AgentInput::Boot);
     assert!(!core.drain().contains(&AgentAction::Spawn { app: A }));
 }
@@ -595,4 +604,30 @@ fn inputs_about_other_hosts_or_unknown_things_are_ignored() {
     nowhere.handle(Time::ZERO, AgentInput::Boot);
     nowhere.handle(Time::ZERO, AgentInput::Connected);
     nowhere.handle_timeout(Time(5_000));
+}
+
+#[test]
+fn an_adopted_primary_is_reported_primary_never_none() {
+    // A restarted agent on a primary's host: the controller must never see the primary
+    // without its mode (it would start a switchover to the instance already serving).
+    let topo = Arc::new(config::parse(TOPO, "t.toml").expect("valid"));
+    let mut core = AgentCore::new(topo, H1);
+    core.handle(
+        Time::ZERO,
+        AgentInput::ProcessFound {
+            app: A,
+            mode: Mode::Primary,
+        },
+    );
+    core.handle(Time::ZERO, AgentInput::Boot);
+    core.handle(Time::ZERO, AgentInput::Connected);
+    let modes: Vec<Mode> = core
+        .drain()
+        .into_iter()
+        .filter_map(|a| match a {
+            AgentAction::Report(Input::ModeReport { app, mode }) if app == A => Some(mode),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(modes, vec![Mode::Primary]);
 }

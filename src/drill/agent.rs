@@ -289,7 +289,7 @@ impl Drill {
                 }
                 _ => None,
             },
-            AgentInput::ProcessFound { app }
+            AgentInput::ProcessFound { app, .. }
             | AgentInput::Spawned { app }
             | AgentInput::Exited { app, .. }
             | AgentInput::Probe { app, .. }

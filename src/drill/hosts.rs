@@ -57,7 +57,8 @@ impl Drill {
         // What its first probe will see, before the agent reports it up.
         self.refresh_answer(app);
         let input = if found {
-            AgentInput::ProcessFound { app }
+            // A process that restarted by itself comes up with no mode.
+            AgentInput::ProcessFound { app, mode: Mode::None }
         } else {
             AgentInput::Spawned { app }
         };

@@ -68,7 +68,7 @@ async fn real_agents_fail_over_a_killed_application_and_a_killed_agent() {
     let c = Controller::start(dir.path(), "127.0.0.1:0");
     let u = c.url.clone();
     until(10, "ready", || async { get(&u, "/readyz", None).await.0 == 200 }).await;
-    let _a1 = AgentProc::start(dir.path(), &u, "h1", "127.0.0.11");
+    let mut a1 = AgentProc::start(dir.path(), &u, "h1", "127.0.0.11");
     let mut a2 = AgentProc::start(dir.path(), &u, "h2", "127.0.0.12");
     until(20, "pair p OK with a primary on h1", || async {
         let p = pair(&u, "p").await;
@@ -122,6 +122,25 @@ async fn real_agents_fail_over_a_killed_application_and_a_killed_agent() {
     .await;
     assert_eq!(app_pid(dir.path(), "h2", "b"), Some(b_pid), "adopted, not restarted");
     assert_eq!(processes_with(&needle).len(), 2, "no second copy of b");
+
+    // The primary's agent restarts within the heartbeat timeout (an upgrade): it takes
+    // the adopted primary's mode back, so nothing fails over and nothing is re-promoted.
+    until(5, "a primary", || async {
+        pair(&u, "p").await["primary"]["app"] == "a"
+    })
+    .await;
+    let before = all_events(&u).await.len();
+    a1.kill9();
+    let _a1 = AgentProc::start(dir.path(), &u, "h1", "127.0.0.11");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let ids = ids_after(&u, before).await;
+    for id in ["HC-1100", "20621", "00-5150", "00-04504"] {
+        assert!(
+            !ids.iter().any(|i| i == id),
+            "{id} after a quick agent restart: {ids:?}"
+        );
+    }
+    assert_eq!(pair(&u, "p").await["redundancy"], "ok");
     // The applications outlive their agents by design; the test cleans up after itself.
     for pid in processes_with(&needle) {
         unsafe_kill9(pid);

@@ -86,6 +86,10 @@ impl Host {
                 let announce = mode == Mode::Primary && cfg.announces_primary;
                 let probe_cfg = cfg.probe.clone();
                 let ip = self.probe_ip;
+                let record = self
+                    .procs
+                    .get(&app)
+                    .map(|p| (self.supervisor.pid_path(&id).with_extension("mode"), p.pid()));
                 let task = tokio::spawn(async move {
                     let result = match hook::run_mode_hook(&id, &hook_argv, mode, timeout).await {
                         Ok(o) if o.ok() => Ok(()),
@@ -93,6 +97,10 @@ impl Host {
                         Err(e) => Err(e.to_string()),
                     };
                     let ok = result.is_ok();
+                    if ok && let Some((path, pid)) = record {
+                        // A restarted agent that adopts this process takes its mode back.
+                        let _ = std::fs::write(&path, format!("{pid} {}\n", mode.as_str()));
+                    }
                     let _ = tx.send(AgentInput::HookDone { app, mode, result });
                     if ok && announce {
                         // It announces itself once it answers as the primary it now is.
@@ -271,6 +279,21 @@ impl Host {
                 }
             }
         }
+    }
+}
+
+/// The mode a previous agent recorded for the process `pid` of `app` (none when the record
+/// is of another process, missing or unreadable).
+pub(super) fn recorded_mode(supervisor: &crate::daemon::exec::process::Supervisor, app: &str, pid: i32) -> Mode {
+    let path = supervisor.pid_path(app).with_extension("mode");
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Mode::None;
+    };
+    let mut parts = text.split_whitespace();
+    match (parts.next().and_then(|p| p.parse::<i32>().ok()), parts.next()) {
+        (Some(p), Some("primary")) if p == pid => Mode::Primary,
+        (Some(p), Some("backup")) if p == pid => Mode::Backup,
+        _ => Mode::None,
     }
 }
 

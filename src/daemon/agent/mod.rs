@@ -145,8 +145,9 @@ async fn run(
     for &app in &topo.host(host).apps {
         match h.supervisor.adopt(&topo.app(app).id).await {
             Ok(Some(p)) => {
+                let mode = actions::recorded_mode(&h.supervisor, &topo.app(app).id, p.pid());
                 h.watch(app, p);
-                core.handle(clock.now(), AgentInput::ProcessFound { app });
+                core.handle(clock.now(), AgentInput::ProcessFound { app, mode });
             }
             Ok(None) => {}
             Err(e) => eprintln!("hactl agent: {}", crate::engine::config::escape(&e.to_string())),
