@@ -153,8 +153,16 @@ fn up(dir: &Path, json_out: bool, loopback: bool) -> Result<ExitCode, String> {
         eprintln!("{why}: VIP control is off; everything runs on loopback");
     }
     if let Err(e) = bring_up(dir, &mut state, fresh, &stop) {
+        // A new lab that did not come up is removed whole (also on Ctrl-C), so no
+        // namespace or process is left behind; a running lab is left as it is.
         if fresh {
-            let _ = take_down(dir, &state);
+            return match take_down(dir, &state) {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(state_path(dir));
+                    Err(format!("{e} (the partial lab was removed)"))
+                }
+                Err(left) => Err(format!("{e}; {left}")),
+            };
         }
         return Err(e);
     }
