@@ -119,24 +119,22 @@ fn find_program(name: &str) -> Option<String> {
 /// Free loopback ports: two TCP ports for the controllers and a UDP port free on every
 /// application address.
 fn free_ports() -> Result<([u16; 2], u16), String> {
-    let tcp = |_| {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .map_err(|e| format!("no free TCP port on 127.0.0.1: {e}"))
-    };
-    let (a, b) = (tcp(0)?, tcp(1)?);
+    let tcp = || std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free TCP port on 127.0.0.1: {e}"));
+    // Both held at once, so that they differ.
+    let (a, b) = (tcp()?, tcp()?);
+    let port = |l: &std::net::TcpListener| l.local_addr().map(|a| a.port()).map_err(|e| e.to_string());
+    let ctl = [port(&a)?, port(&b)?];
     for _ in 0..20 {
         let first = std::net::UdpSocket::bind("127.0.0.21:0").map_err(|e| format!("no UDP port on 127.0.0.21: {e}"))?;
         let port = first.local_addr().map_err(|e| e.to_string())?.port();
         let others = ["127.0.0.22", "127.0.0.31", "127.0.0.32"]
             .iter()
             .all(|ip| std::net::UdpSocket::bind((*ip, port)).is_ok());
-        if others && a != b {
-            return Ok(([a, b], port));
+        if others {
+            return Ok((ctl, port));
         }
     }
-    Err("no free ports on loopback".into())
+    Err("no UDP port free on every SIP server's loopback address".into())
 }
 
 fn up(dir: &Path, json_out: bool, loopback: bool) -> Result<ExitCode, String> {
