@@ -37,12 +37,18 @@ pub enum Command {
     /// Answer SIP OPTIONS with 200 OK (a stand-in SIP server for labs and tests).
     #[command(hide = true)]
     SipResponder {
-        /// Address to answer on.
-        #[arg(long, value_name = "ADDR")]
-        listen: std::net::SocketAddr,
+        /// Address to answer on (repeat it to answer on several, e.g. a host's and a VIP).
+        #[arg(long, value_name = "ADDR", required = true)]
+        listen: Vec<std::net::SocketAddr>,
         /// Name to put in the `Server` header.
         #[arg(long, value_name = "NAME", default_value = "hactl")]
         name: String,
+    },
+    /// A real deployment on this machine: both sites' controllers, every host's agent and
+    /// SIP servers (network namespaces and moving VIPs as root, else on loopback).
+    Lab {
+        #[command(subcommand)]
+        command: crate::daemon::lab::LabCommand,
     },
     /// Work with deployment files.
     Config {
@@ -195,8 +201,9 @@ pub fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Command::Drill(args) => drill(args),
         Command::Controller(args) => controller(args),
         Command::Agent(args) => agent(args),
+        Command::Lab { command } => Ok(crate::daemon::lab::run(command).map_err(UsageError)?),
         Command::SipResponder { listen, name } => {
-            crate::daemon::exec::sip_responder::run_forever(listen, &name).map_err(UsageError)?;
+            crate::daemon::exec::sip_responder::run_forever(&listen, &name).map_err(UsageError)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Config {

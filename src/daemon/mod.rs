@@ -9,5 +9,6 @@ pub mod auth;
 pub mod controller;
 pub mod exec;
 pub mod journal;
+pub mod lab;
 pub mod link;
 pub mod tls;

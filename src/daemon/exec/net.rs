@@ -291,7 +291,7 @@ impl Net {
 }
 
 /// `ip` from the usual system directories, so that `PATH` cannot substitute another.
-fn ip_program() -> &'static str {
+pub(crate) fn ip_program() -> &'static str {
     ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())

@@ -125,18 +125,29 @@ fn reason_phrase(code: u16) -> &'static str {
     }
 }
 
-/// `hactl sip-responder`: answers OPTIONS on `addr` until killed (a stand-in SIP server for
-/// `hactl lab` and the daemons' tests when Kamailio is not installed).
-pub fn run_forever(addr: SocketAddr, name: &str) -> Result<(), String> {
+/// `hactl sip-responder`: answers OPTIONS on every address of `addrs` until killed (a
+/// stand-in SIP server for `hactl lab` and the daemons' tests when Kamailio is not
+/// installed). Each answer leaves from the address it was sent to, so a client connected
+/// to a VIP gets it: the lab listens on the host's own address and on the VIP (bound before
+/// the VIP is there, which needs `net.ipv4.ip_nonlocal_bind`).
+pub fn run_forever(addrs: &[SocketAddr], name: &str) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     rt.block_on(async {
-        let sock = UdpSocket::bind(addr)
-            .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        serve(sock, name, 200).await.map_err(|e| format!("{addr}: {e}"))
+        let mut tasks = Vec::new();
+        for &addr in addrs {
+            let sock = UdpSocket::bind(addr)
+                .await
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            let name = name.to_string();
+            tasks.push(tokio::spawn(async move {
+                serve(sock, &name, 200).await.map_err(|e| format!("{addr}: {e}"))
+            }));
+        }
+        let (first, _, _) = futures_util::future::select_all(tasks).await;
+        first.map_err(|e| format!("responder task: {e}"))?
     })
 }
 
