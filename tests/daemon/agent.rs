@@ -64,6 +64,7 @@ async fn ids_after(url: &str, after: usize) -> Vec<String> {
 async fn real_agents_fail_over_a_killed_application_and_a_killed_agent() {
     let port = 20_000 + (std::process::id() % 20_000) as u16;
     let needle = format!(":{port} --name");
+    let _leftovers = Leftovers(needle.clone());
     let dir = Dir::with_topology("agents", &topology(port));
     let c = Controller::start(dir.path(), "127.0.0.1:0");
     let u = c.url.clone();
@@ -80,7 +81,7 @@ async fn real_agents_fail_over_a_killed_application_and_a_killed_agent() {
     let before = all_events(&u).await.len();
     let pid = app_pid(dir.path(), "h1", "a").expect("pid file of a");
     let killed = Instant::now();
-    unsafe_kill9(pid);
+    kill9(pid);
     until(10, "b primary after a was killed", || async {
         pair(&u, "p").await["primary"]["app"] == "b"
     })
@@ -141,13 +142,9 @@ async fn real_agents_fail_over_a_killed_application_and_a_killed_agent() {
         );
     }
     assert_eq!(pair(&u, "p").await["redundancy"], "ok");
-    // The applications outlive their agents by design; the test cleans up after itself.
-    for pid in processes_with(&needle) {
-        unsafe_kill9(pid);
-    }
 }
 
-fn unsafe_kill9(pid: i32) {
+fn kill9(pid: i32) {
     let _ = std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status();

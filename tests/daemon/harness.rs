@@ -230,6 +230,18 @@ pub fn processes_with(needle: &str) -> Vec<i32> {
     out
 }
 
+/// Kills, when dropped (also when a test fails), every process whose command line
+/// contains its needle: the applications agents started outlive the agents by design.
+pub struct Leftovers(pub String);
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        for pid in processes_with(&self.0) {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    }
+}
+
 impl Drop for Controller {
     fn drop(&mut self) {
         self.kill9();

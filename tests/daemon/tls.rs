@@ -27,6 +27,7 @@ fn certificates(dir: &std::path::Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_and_the_agent_link_run_over_tls() {
     let port = 20_000 + (std::process::id() % 20_000) as u16 + 1;
+    let _leftovers = Leftovers(format!(":{port} --name"));
     let dir = Dir::with_topology("tls", &topology(port));
     let d = dir.path();
     certificates(d);
@@ -83,12 +84,6 @@ async fn the_api_and_the_agent_link_run_over_tls() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(redundancy, "ok", "agents linked over WSS run the pair");
-    let needle = format!(":{port} --name");
-    for pid in processes_with(&needle) {
-        let _ = std::process::Command::new("kill")
-            .args(["-9", &pid.to_string()])
-            .status();
-    }
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hactl"))
         .args(["agent", "--config"])
