@@ -117,12 +117,18 @@ impl Controller {
 
     /// The same with more flags (`--tls-cert`, ...).
     pub fn start_with(dir: &Path, listen: &str, extra: &[&str]) -> Controller {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hactl"))
-            .args(["controller", "--config"])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hactl"));
+        cmd.args(["controller", "--config"])
             .arg(dir.join("deploy.toml"))
             .args(["--site", "east", "--listen", listen, "--data"])
             .arg(dir)
-            .args(extra)
+            .args(extra);
+        Controller::spawn(cmd)
+    }
+
+    /// Runs a prepared `hactl controller` command; its address is read from its first line.
+    pub fn spawn(mut cmd: Command) -> Controller {
+        let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -256,17 +262,7 @@ pub fn client() -> reqwest::Client {
 }
 
 pub async fn get(url: &str, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
-    let mut r = client().get(format!("{url}{path}"));
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    let resp = r.send().await.expect("request");
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    )
+    send(client().get(format!("{url}{path}")), token).await
 }
 
 pub async fn post(
@@ -275,7 +271,12 @@ pub async fn post(
     token: Option<&str>,
     body: impl Into<reqwest::Body>,
 ) -> (u16, serde_json::Value) {
-    let mut r = client().post(format!("{url}{path}")).body(body);
+    send(client().post(format!("{url}{path}")).body(body), token).await
+}
+
+/// Sends with the token, if any: the status and the body as JSON (or as a JSON string
+/// when it is not JSON, e.g. `/metrics`).
+async fn send(mut r: reqwest::RequestBuilder, token: Option<&str>) -> (u16, serde_json::Value) {
     if let Some(t) = token {
         r = r.bearer_auth(t);
     }

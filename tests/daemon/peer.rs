@@ -3,7 +3,7 @@
 //! service after `oos-force` (HC-1700) and enters single-site mode (HC-1702); restart it,
 //! and the link is in service again (HC-1701).
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use super::harness::*;
 
@@ -42,29 +42,14 @@ nics = ["mgmt"]
 }
 
 fn start(dir: &std::path::Path, site: &str) -> Controller {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hactl"))
-        .args(["controller", "--config"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hactl"));
+    cmd.args(["controller", "--config"])
         .arg(dir.join("deploy.toml"))
         .args(["--site", site, "--data"])
         .arg(dir.join(site))
         .arg("--tokens")
-        .arg(dir.join("tokens.toml"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start a controller");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
-    let first = lines.next().and_then(Result::ok).unwrap_or_default();
-    std::thread::spawn(move || for _ in lines {});
-    let url = first
-        .split("listening on ")
-        .nth(1)
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    assert!(!url.is_empty(), "no address in `{first}`");
-    Controller { child, url }
+        .arg(dir.join("tokens.toml"));
+    Controller::spawn(cmd)
 }
 
 async fn link_state(url: &str) -> String {
