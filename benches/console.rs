@@ -16,11 +16,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use hactl::console::keys::Key;
-use hactl::console::source::{ConnState, Connection, DrillStatus, ScriptChoice, ScriptRunView};
+use hactl::console::source::{Ask, ConnState, Connection, Grant, Reply, ScriptChoice, ScriptRunView};
 use hactl::console::theme::{Depth, Theme};
 use hactl::console::{Console, DrillSource, Source};
 use hactl::engine::{Operator, config};
-use hactl::wire::{Accepted, ErrorBody, EventRecord, PlanView, Request, RunId, Snapshot};
+use hactl::wire::{EventRecord, RunId, Snapshot};
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
@@ -52,7 +52,8 @@ fn builtin() -> Console<DrillSource> {
     Console::new(src, Theme::load(None, Depth::Ansi16).unwrap(), false, "bench".into())
 }
 
-/// A source that serves one fixed snapshot and event log (the benchmark's large case).
+/// A source that serves one fixed snapshot and hands over one event log (the benchmark's
+/// large case).
 struct Fixed {
     snapshot: Snapshot,
     events: Vec<EventRecord>,
@@ -63,6 +64,7 @@ impl Source for Fixed {
         vec![Connection {
             label: "bench".into(),
             state: ConnState::Connected,
+            ..Connection::default()
         }]
     }
     fn advance(&mut self, _: Instant) -> bool {
@@ -77,25 +79,18 @@ impl Source for Fixed {
     fn revision(&self) -> u64 {
         0
     }
-    fn event_count(&self) -> usize {
-        self.events.len()
+    fn take_events(&mut self, out: &mut Vec<EventRecord>) {
+        out.append(&mut self.events);
     }
-    fn events_from(&self, from: usize, out: &mut Vec<EventRecord>) {
-        out.extend_from_slice(&self.events[from.min(self.events.len())..]);
-    }
-    fn plan(&self, _: &str, _: Option<&str>) -> Result<PlanView, ErrorBody> {
-        Err(ErrorBody::new("unavailable", "benchmark"))
-    }
-    fn request(&mut self, _: Request) -> Result<Accepted, ErrorBody> {
-        Err(ErrorBody::new("unavailable", "benchmark"))
+    fn submit(&mut self, _: Ask) {}
+    fn take_replies(&mut self, _: &mut Vec<Reply>) {}
+    fn grant(&self) -> Grant {
+        Grant::Act
     }
     fn scripts(&self) -> Vec<ScriptChoice> {
         Vec::new()
     }
-    fn script_run(&self, _: &RunId) -> Option<ScriptRunView> {
-        None
-    }
-    fn drill_status(&self) -> Option<DrillStatus> {
+    fn script_run(&mut self, _: &RunId) -> Option<ScriptRunView> {
         None
     }
 }
@@ -109,7 +104,7 @@ fn large() -> (Console<Fixed>, String) {
     src.run_for(60_000);
     let snapshot = src.snapshot().clone();
     let mut real = Vec::new();
-    src.events_from(0, &mut real);
+    src.take_events(&mut real);
     let mut events = Vec::with_capacity(100_000);
     while events.len() < 100_000 {
         for r in &real {

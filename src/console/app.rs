@@ -2,8 +2,9 @@
 //! drives it. Each turn brings the source up to now, draws if anything changed (inside a
 //! synchronized update, so the terminal never shows half a frame), then waits for a key
 //! no longer than the next thing worth showing: a drill step while time runs, the wall
-//! clock's next minute when paused. Effects that `update` asks for are carried out here
-//! against the source and their results fed back as messages.
+//! clock's next minute when paused. Effects that `update` asks for are handed to the
+//! source here, and its answers, whenever they come, fed back as messages: nothing in the
+//! loop waits for the network.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -16,7 +17,7 @@ use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdat
 use ratatui::{Frame, Terminal};
 
 use super::keys::Key;
-use super::source::Source;
+use super::source::{Ask, Reply, Source};
 use super::state::{Effect, Msg, State, update};
 use super::term;
 use super::theme::Theme;
@@ -30,24 +31,49 @@ pub struct Console<S: Source> {
     pub source: S,
     pub theme: Theme,
     clear: bool,
+    /// Requests sent so far: part of each request's id.
+    requests: u64,
 }
 
 impl<S: Source> Console<S> {
     pub fn new(source: S, theme: Theme, read_only: bool, operator: String) -> Console<S> {
-        let mut state = State::new(read_only, operator);
-        state.sync(&source);
-        Console {
-            state,
+        let mut c = Console {
+            state: State::new(read_only, operator),
             source,
             theme,
             clear: false,
-        }
+            requests: 0,
+        };
+        c.refresh();
+        c
     }
 
     /// Brings the source and the state up to `wall`.
     pub fn tick(&mut self, wall: Instant) {
         self.source.advance(wall);
-        self.state.sync(&self.source);
+        self.refresh();
+    }
+
+    /// Reads the source, and feeds every answer that arrived back as a message, until
+    /// nothing more is waiting.
+    pub fn refresh(&mut self) {
+        let mut replies = Vec::new();
+        loop {
+            self.state.sync(&mut self.source);
+            self.source.take_replies(&mut replies);
+            if replies.is_empty() {
+                return;
+            }
+            for r in replies.drain(..) {
+                let msg = match r {
+                    Reply::Plan { target, result, .. } => Msg::PlanLoaded(target, result.map_err(|e| e.to_string())),
+                    Reply::Requested { req, result } => Msg::Requested(req, result),
+                    Reply::Older(page) => Msg::Page { older: true, page },
+                    Reply::Newer(page) => Msg::Page { older: false, page },
+                };
+                self.handle(msg);
+            }
+        }
     }
 
     /// Sets the header's wall clock (`HH:MM UTC`, minute resolution: no redraw each second).
@@ -73,6 +99,12 @@ impl<S: Source> Console<S> {
 
     /// Runs a message and every effect it causes, then reads the source again.
     pub fn dispatch(&mut self, msg: Msg) {
+        self.handle(msg);
+        self.refresh();
+    }
+
+    /// Runs a message and every effect it causes.
+    fn handle(&mut self, msg: Msg) {
         let mut queue = VecDeque::from([msg]);
         while let Some(m) = queue.pop_front() {
             for effect in update(&mut self.state, m) {
@@ -81,21 +113,41 @@ impl<S: Source> Console<S> {
                 }
             }
         }
-        self.state.sync(&self.source);
     }
 
     fn run(&mut self, effect: Effect) -> Option<Msg> {
+        const NO_DRILL: &str = "drill controls exist only in a drill";
         match effect {
-            Effect::LoadPlan(t, to) => {
-                let plan = self.source.plan(&t, to.as_deref()).map_err(|e| e.to_string());
-                Some(Msg::PlanLoaded(t, plan))
+            Effect::LoadPlan(target, to) => {
+                self.source.submit(Ask::Plan { target, to });
+                None
             }
-            Effect::Request(req) => {
-                let r = self.source.request(req.clone());
-                Some(Msg::Requested(req, r))
+            Effect::Request(mut req) => {
+                // Idempotent: the controller carries a request out once, whatever happens
+                // to its answer on the way.
+                if req.request_id.is_none() {
+                    self.requests += 1;
+                    req.request_id = Some(format!(
+                        "console-{}-{}-{}",
+                        std::process::id(),
+                        self.state.wall_ms,
+                        self.requests
+                    ));
+                }
+                self.source.submit(Ask::Request(req));
+                None
             }
-            Effect::Drill(op) => Some(Msg::DrillDone(self.source.drill_op(op))),
-            Effect::LoadFaultTargets(kind) => Some(Msg::FaultTargets(self.source.fault_targets(&kind))),
+            Effect::LoadEvents(ask) => {
+                self.source.submit(ask);
+                None
+            }
+            Effect::Drill(op) => Some(Msg::DrillDone(match self.source.drill_mut() {
+                Some(d) => d.drill_op(op),
+                None => Err(NO_DRILL.into()),
+            })),
+            Effect::LoadFaultTargets(kind) => Some(Msg::FaultTargets(
+                self.source.drill().map(|d| d.fault_targets(&kind)).unwrap_or_default(),
+            )),
             Effect::ExportEvents => Some(Msg::Exported(export_events(&self.state))),
             Effect::Redraw => {
                 self.clear = true;

@@ -121,6 +121,27 @@ pub enum Action {
     ResetAntiFlap,
 }
 
+/// What the operator may do, least first: look only (read-only, or a viewer token);
+/// act (switchover, maintenance, scripts; in a drill also its controls); administer (also
+/// reset anti-flap counters). A live console takes it from its token's role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Grant {
+    View,
+    Act,
+    Admin,
+}
+
+impl Grant {
+    /// How the header and a refusal name it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Grant::View => "read-only",
+            Grant::Act => "operator",
+            Grant::Admin => "admin",
+        }
+    }
+}
+
 pub struct Binding {
     pub keys: &'static [Key],
     /// How the key is written in the bar and the help.
@@ -134,6 +155,17 @@ pub struct Binding {
     pub dangerous: bool,
     /// Shown in the key bar.
     pub bar: bool,
+}
+
+impl Binding {
+    /// The least grant that offers this binding.
+    pub fn needs(&self) -> Grant {
+        match (self.dangerous, self.action) {
+            (false, _) => Grant::View,
+            (true, Action::ResetAntiFlap) => Grant::Admin,
+            (true, _) => Grant::Act,
+        }
+    }
 }
 
 macro_rules! b {
@@ -208,12 +240,12 @@ pub const VIEW_SCOPES: [Scope; 5] = [Scope::Pairs, Scope::Hosts, Scope::Events, 
 /// What `key` does in `scope` (view bindings first, then global ones).
 pub enum Lookup {
     Do(Action),
-    /// A dangerous key in read-only mode: refused, with its label.
-    Refused(&'static str),
+    /// A key the grant does not offer: refused, with its label and what it needs.
+    Refused(&'static str, Grant),
     Nothing,
 }
 
-pub fn lookup(scope: Scope, key: Key, read_only: bool) -> Lookup {
+pub fn lookup(scope: Scope, key: Key, grant: Grant) -> Lookup {
     let scopes: &[Scope] = if scope == Scope::Dialog {
         &[Scope::Dialog]
     } else {
@@ -221,8 +253,8 @@ pub fn lookup(scope: Scope, key: Key, read_only: bool) -> Lookup {
     };
     for s in scopes {
         if let Some(b) = BINDINGS.iter().find(|b| b.scope == *s && b.keys.contains(&key)) {
-            if b.dangerous && read_only {
-                return Lookup::Refused(b.label);
+            if b.needs() > grant {
+                return Lookup::Refused(b.label, b.needs());
             }
             // Inside dialogs the navigation keys keep their own meaning.
             let action = match (b.scope, key) {
@@ -238,7 +270,7 @@ pub fn lookup(scope: Scope, key: Key, read_only: bool) -> Lookup {
 }
 
 /// The bindings shown in the key bar of a scope, in order.
-pub fn bar(scope: Scope, read_only: bool, drill: bool) -> Vec<&'static Binding> {
+pub fn bar(scope: Scope, grant: Grant, drill: bool) -> Vec<&'static Binding> {
     let scopes: Vec<Scope> = if scope == Scope::Dialog || scope == Scope::Global {
         vec![scope]
     } else {
@@ -247,14 +279,14 @@ pub fn bar(scope: Scope, read_only: bool, drill: bool) -> Vec<&'static Binding> 
     scopes
         .iter()
         .flat_map(|s| BINDINGS.iter().filter(move |b| b.scope == *s))
-        .filter(|b| b.bar && visible(b, read_only, drill))
+        .filter(|b| b.bar && visible(b, grant, drill))
         .collect()
 }
 
-/// Whether a binding exists in this console (read-only hides dangerous ones; drill-only
-/// keys exist only on a drill).
-pub fn visible(b: &Binding, read_only: bool, drill: bool) -> bool {
-    !(b.dangerous && read_only) && (drill || !(b.help.starts_with("drill:") || b.scope == Scope::Drill))
+/// Whether a binding exists in this console (the grant hides what it does not offer;
+/// drill-only keys exist only on a drill).
+pub fn visible(b: &Binding, grant: Grant, drill: bool) -> bool {
+    b.needs() <= grant && (drill || !(b.help.starts_with("drill:") || b.scope == Scope::Drill))
 }
 
 #[cfg(test)]
@@ -282,8 +314,28 @@ mod tests {
     fn read_only_refuses_every_dangerous_key() {
         for b in BINDINGS.iter().filter(|b| b.dangerous) {
             for k in b.keys {
-                assert!(matches!(lookup(b.scope, *k, true), Lookup::Refused(_)), "{}", b.label);
+                assert!(
+                    matches!(lookup(b.scope, *k, Grant::View), Lookup::Refused(..)),
+                    "{}",
+                    b.label
+                );
             }
         }
+    }
+
+    #[test]
+    fn an_operator_is_not_offered_what_needs_an_admin() {
+        let reset = BINDINGS.iter().find(|b| b.action == Action::ResetAntiFlap).unwrap();
+        assert!(matches!(
+            lookup(reset.scope, reset.keys[0], Grant::Act),
+            Lookup::Refused(_, Grant::Admin)
+        ));
+        assert!(matches!(
+            lookup(reset.scope, reset.keys[0], Grant::Admin),
+            Lookup::Do(_)
+        ));
+        let s = BINDINGS.iter().find(|b| b.action == Action::Switchover).unwrap();
+        assert!(matches!(lookup(s.scope, s.keys[0], Grant::Act), Lookup::Do(_)));
+        assert!(!visible(reset, Grant::Act, true) && visible(s, Grant::Act, true));
     }
 }

@@ -1,7 +1,7 @@
 //! Operator navigation in Pairs and Hosts: the `/` filter, the `o` order, the `:` jump,
 //! and the host detail (Enter), against the drill.
 
-use hactl::console::Source;
+use hactl::console::source::DrillControls;
 use hactl::console::source::DrillOp;
 use hactl::console::state::{FILTER_MAX, HOSTS, Order, Prompt};
 

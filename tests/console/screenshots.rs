@@ -3,7 +3,7 @@
 //! into a temporary directory and checks them; `scripts/screenshots.sh` names the
 //! directory (`HACTL_SCREENSHOTS`) and turns the pages into PNGs with a headless browser.
 
-use hactl::console::Source;
+use hactl::console::source::DrillControls;
 use hactl::console::source::DrillOp;
 use hactl::console::theme::{Depth, Theme};
 use ratatui::Terminal;

@@ -1,7 +1,7 @@
 //! Snapshots of every view and dialog at 80x24 and 120x40, rendered from the drill (text
 //! only; styles are covered by the theme tests). Review changes with `cargo insta review`.
 
-use hactl::console::Source;
+use hactl::console::source::DrillControls;
 use hactl::console::source::DrillOp;
 
 use super::support::{console, press, render, settle};

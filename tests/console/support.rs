@@ -49,7 +49,7 @@ pub fn settle(c: &mut Console<DrillSource>, ms: u64) {
     while left > 0 {
         let step = left.min(100);
         c.source.run_for(step);
-        c.state.sync(&c.source);
+        c.refresh();
         left -= step;
     }
 }

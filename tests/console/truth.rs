@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use hactl::console::Source;
 use hactl::console::keys::Key;
+use hactl::console::source::DrillControls;
 use hactl::console::source::DrillOp;
 use hactl::console::state::{FILTER_MAX, Modal};
 
@@ -15,12 +15,12 @@ type C = hactl::console::Console<hactl::console::DrillSource>;
 
 fn inject(c: &mut C, fault: &str) {
     c.source.drill_op(DrillOp::Inject(fault.into())).unwrap();
-    c.state.sync(&c.source);
+    c.refresh();
 }
 
 fn heal_all(c: &mut C) {
     c.source.drill_op(DrillOp::HealAll).unwrap();
-    c.state.sync(&c.source);
+    c.refresh();
 }
 
 /// Line 4 of the screen: the health summary of the Pairs view.
@@ -400,7 +400,7 @@ fn the_event_log_is_bounded() {
     settle(&mut c, 60_000);
     inject(&mut c, "kill:west-sip-a");
     settle(&mut c, 20_000);
-    let total = c.source.event_count();
+    let total = c.source.sim().events().len();
     assert!(total > 60);
     assert!(c.state.log.all.len() <= 55, "{}", c.state.log.all.len());
     assert_eq!(c.state.log.received, total);
@@ -408,6 +408,29 @@ fn the_event_log_is_bounded() {
     assert!(render(&c, 120, 40).contains("Pairs"));
     press(&mut c, "3");
     assert!(render(&c, 120, 40).contains("oldest dropped"));
+    // Scrolling above the first row pages older events back in from the drill, within
+    // the cap; every event once, in time order; `f` returns to the tail.
+    let first = c.state.log.all[0].t_ms;
+    for _ in 0..3 {
+        press(&mut c, "g<Up>");
+    }
+    let log = &c.state.log;
+    assert!(log.all[0].t_ms < first, "older events came in");
+    assert!(log.all.len() <= 55, "{}", log.all.len());
+    assert!(log.all.windows(2).all(|w| w[0].t_ms <= w[1].t_ms));
+    let mut seen: Vec<(String, u64)> = log.all.iter().map(|e| (e.site.clone(), e.seq)).collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), log.all.len(), "no event twice");
+    assert!(!log.at_tail);
+    press(&mut c, "f");
+    settle(&mut c, 100);
+    let log = &c.state.log;
+    assert!(log.at_tail && log.follow);
+    let drill = c.source.sim();
+    let newest = (0..drill.events().len()).map(|i| drill.record(i).t_ms).max();
+    assert_eq!(log.all.last().map(|e| e.t_ms), newest, "back at the tail");
+    assert!(log.all.len() >= 50, "the page before the tail is in: {}", log.all.len());
 }
 
 #[test]

@@ -66,6 +66,10 @@ pub struct SwitchoverDialog {
     pub focus: usize,
     pub typed: String,
     pub scroll: usize,
+    /// A plan was asked for and has not come back yet.
+    pub asking: bool,
+    /// The deployment changed while it was asked for: ask again once it is in.
+    pub again: bool,
 }
 
 impl SwitchoverDialog {
@@ -77,6 +81,8 @@ impl SwitchoverDialog {
             focus: 0,
             typed: String::new(),
             scroll: 0,
+            asking: true,
+            again: false,
         }
     }
 

@@ -20,7 +20,8 @@ pub use events::{
 pub use lists::{ListView, Order, Prompt, host_sev};
 pub use update::{Effect, Msg, key_msg, update};
 
-use super::source::{Connection, DrillStatus, ReportView, ScriptChoice, ScriptRunView, Source};
+use super::keys::Grant;
+use super::source::{Ask, Connection, DrillStatus, ReportView, ScriptChoice, ScriptRunView, Source};
 use crate::engine::EventId;
 use crate::wire::{Accepted, Command, Request, RunId};
 use crate::wire::{EventRecord, Snapshot};
@@ -119,7 +120,10 @@ impl Mark {
 }
 
 pub struct State {
+    /// Read-only asked for (`--read-only`, `HACTL_READ_ONLY`), whatever the source grants.
     pub read_only: bool,
+    /// What the source lets the operator do (a live source: the token's role).
+    pub source_grant: Grant,
     /// `name` or `name from address`.
     pub operator: String,
     pub connections: Vec<Connection>,
@@ -186,6 +190,7 @@ impl State {
     pub fn new(read_only: bool, operator: String) -> State {
         State {
             read_only,
+            source_grant: Grant::View,
             operator,
             connections: Vec::new(),
             wall_clock: String::new(),
@@ -235,6 +240,11 @@ impl State {
         self.drill.is_some()
     }
 
+    /// What is offered: the source's grant, or only looking when read-only was asked for.
+    pub fn grant(&self) -> Grant {
+        if self.read_only { Grant::View } else { self.source_grant }
+    }
+
     /// The keys of what is on screen outside dialogs: a detail has its list view's keys.
     pub fn scope(&self) -> crate::console::keys::Scope {
         use crate::console::keys::{Scope, VIEW_SCOPES};
@@ -247,8 +257,9 @@ impl State {
         }
     }
 
-    /// Reads what changed from the source. Returns whether anything did.
-    pub fn sync(&mut self, src: &dyn Source) -> bool {
+    /// Reads what changed from the source, taking the events that arrived. Returns
+    /// whether anything did.
+    pub fn sync(&mut self, src: &mut dyn Source) -> bool {
         let rev = src.revision();
         let script_open = matches!(self.modal, Some(Modal::ScriptOutput { .. } | Modal::Describe { .. }));
         if self.revision == Some(rev) && !script_open {
@@ -261,7 +272,18 @@ impl State {
             self.connections = conns;
             changed = true;
         }
-        let drill = src.drill_status();
+        let grant = src.grant();
+        if grant != self.source_grant {
+            self.source_grant = grant;
+            changed = true;
+        }
+        if let Some(op) = src.operator()
+            && op != self.operator
+        {
+            self.operator = op;
+            changed = true;
+        }
+        let drill = src.drill().map(|d| d.drill_status());
         if drill != self.drill {
             // A new drill (scenario started) starts a new log.
             if let (Some(old), Some(new)) = (&self.drill, &drill)
@@ -278,9 +300,11 @@ impl State {
             self.drill = drill;
             changed = true;
         }
-        if self.scenarios.is_empty() {
-            self.scenarios = src.scenarios();
-            self.fault_kinds = src.fault_kinds();
+        if self.scenarios.is_empty()
+            && let Some(d) = src.drill()
+        {
+            self.scenarios = d.scenarios();
+            self.fault_kinds = d.fault_kinds();
         }
         let snap = src.snapshot();
         if *snap != self.snapshot {
@@ -291,10 +315,9 @@ impl State {
             }
             changed = true;
         }
-        let n = src.event_count();
-        if n > self.log.received {
-            let mut recs = Vec::with_capacity(n - self.log.received);
-            src.events_from(self.log.received, &mut recs);
+        let mut recs = Vec::new();
+        src.take_events(&mut recs);
+        if !recs.is_empty() {
             self.note_starts(&recs);
             self.track_flights(&recs);
             self.log.push(recs, self.wall_ms);
@@ -305,7 +328,7 @@ impl State {
             // Severity, redundancy words and switchover times move rows: rebuild them.
             self.rebuild_lists();
         }
-        let report = src.report();
+        let report = src.drill().and_then(|d| d.report());
         if report.is_some() && self.report.is_none() {
             self.report = report;
             self.modal = Some(Modal::Report { scroll: 0 });
@@ -336,15 +359,18 @@ impl State {
     /// BLOCKED plan may have become possible, an allowed one blocked), the quit question
     /// goes when nothing is in flight any more, a maintenance confirmation goes when the
     /// pair is already where it would put it.
-    fn refresh_modal(&mut self, src: &dyn Source) {
+    fn refresh_modal(&mut self, src: &mut dyn Source) {
         let close = match &mut self.modal {
             Some(Modal::Switchover(d)) if d.plan.is_some() => {
-                let plan = src.plan(&d.target, d.to.as_deref()).map_err(|e| e.to_string());
-                if d.plan.as_ref() != Some(&plan) {
-                    d.plan = Some(plan);
-                    if !d.can_confirm() && !d.needs_typing() {
-                        d.focus = 0;
-                    }
+                // One question at a time: asked again once the answer is in.
+                if d.asking {
+                    d.again = true;
+                } else {
+                    d.asking = true;
+                    src.submit(Ask::Plan {
+                        target: d.target.clone(),
+                        to: d.to.clone(),
+                    });
                 }
                 None
             }

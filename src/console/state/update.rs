@@ -6,22 +6,27 @@ use super::{
     Confirm, DRILL, EVENTS, FILTER_MAX, FaultMenu, HOSTS, Level, Modal, PAIRS, Prompt, SITES, ScriptPick, State,
     Status, SwitchoverDialog, VIEWS, push_bounded,
 };
-use crate::console::keys::{self, Action, Key, Lookup, Scope};
-use crate::console::source::{Clock, DrillOp};
+use crate::console::keys::{self, Action, Grant, Key, Lookup, Scope};
+use crate::console::source::{Ask, Clock, DrillOp, Page};
 use crate::wire::{Accepted, Command, ErrorBody, PlanView, Request};
 
 /// What happened: a key, or the result of an effect.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Msg {
     Key(Action),
-    /// A dangerous key in read-only mode.
-    Refused(&'static str),
+    /// A key the grant does not offer (its label, and what it needs).
+    Refused(&'static str, Grant),
     Type(char),
     Backspace,
     /// Enter or Esc in the filter prompt.
     FilterDone(bool),
     PlanLoaded(String, Result<PlanView, String>),
     Requested(Request, Result<Accepted, ErrorBody>),
+    /// A page of the event log came back: older (scrolled back) or newer.
+    Page {
+        older: bool,
+        page: Page,
+    },
     DrillDone(Result<String, String>),
     FaultTargets(Vec<String>),
     /// The file the events went to, and how many, or why not.
@@ -36,6 +41,8 @@ pub enum Effect {
     LoadPlan(String, Option<String>),
     /// An operator request (a forced switchover says so in its command).
     Request(Request),
+    /// A page of the event log ([`Ask::Older`] or [`Ask::Newer`]).
+    LoadEvents(Ask),
     Drill(DrillOp),
     LoadFaultTargets(String),
     /// Write the events shown (filters applied) to a JSON-lines file.
@@ -74,14 +81,14 @@ pub fn key_msg(state: &State, key: Key) -> Option<Msg> {
             (_, Key::Ctrl('c')) => return Some(Msg::Key(Action::Quit)),
             _ => {}
         }
-        return match keys::lookup(Scope::Dialog, key, state.read_only) {
+        return match keys::lookup(Scope::Dialog, key, state.grant()) {
             Lookup::Do(a) => Some(Msg::Key(a)),
             _ => None,
         };
     }
-    match keys::lookup(state.scope(), key, state.read_only) {
+    match keys::lookup(state.scope(), key, state.grant()) {
         Lookup::Do(a) => Some(Msg::Key(a)),
-        Lookup::Refused(label) => Some(Msg::Refused(label)),
+        Lookup::Refused(label, needs) => Some(Msg::Refused(label, needs)),
         Lookup::Nothing => None,
     }
 }
@@ -98,8 +105,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(a) if state.modal.is_some() => modal_key(state, a),
         Msg::Key(a) => view_key(state, a),
-        Msg::Refused(label) => {
-            status(state, Level::Error, format!("read-only: `{label}` is not available"));
+        Msg::Refused(label, needs) => {
+            let why = match (state.read_only, state.source_grant) {
+                (true, _) => "read-only".to_string(),
+                (false, Grant::View) if !state.is_drill() => {
+                    "read-only: the token is a viewer's, or no controller has said what it may".to_string()
+                }
+                (false, Grant::View) => "read-only".to_string(),
+                (false, _) => format!("needs an {} token", needs.word()),
+            };
+            status(state, Level::Error, format!("{why}: `{label}` is not available"));
             vec![]
         }
         Msg::Type(c) if state.prompt.is_some() => {
@@ -160,9 +175,30 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             if let Some(Modal::Switchover(d)) = &mut state.modal
                 && d.target == target
             {
-                d.plan = Some(plan);
+                d.asking = false;
+                if d.plan.as_ref() != Some(&plan) {
+                    d.plan = Some(plan);
+                    if !d.can_confirm() && !d.needs_typing() {
+                        d.focus = 0;
+                    }
+                }
+                if std::mem::take(&mut d.again) {
+                    d.asking = true;
+                    return vec![Effect::LoadPlan(d.target.clone(), d.to.clone())];
+                }
             }
             vec![]
+        }
+        Msg::Page { older, page } => {
+            for (site, why) in &page.failed {
+                status(state, Level::Error, format!("events of {site}: {why}"));
+            }
+            if older {
+                state.log.insert_older(page, state.wall_ms);
+            } else {
+                state.log.insert_newer(page, state.wall_ms);
+            }
+            state.log.page_effect().map(Effect::LoadEvents).into_iter().collect()
         }
         Msg::Requested(req, result) => {
             match result {
@@ -306,16 +342,19 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
                 _ if state.detail.is_some() || state.host_detail.is_some() => {}
                 PAIRS => move_sel(&mut state.pair_sel, state.rows.len(), a, PAGE),
                 HOSTS => move_sel(&mut state.host_sel, state.host_rows.len(), a, PAGE),
-                EVENTS => match a {
-                    Action::Up => state.log.scroll(-1),
-                    Action::Down => state.log.scroll(1),
-                    Action::PageUp => state.log.scroll(-(PAGE as isize)),
-                    Action::PageDown => state.log.scroll(PAGE as isize),
-                    Action::Top => state.log.scroll(-(state.log.shown.len() as isize)),
-                    // The newest row, paused (its full text shows); `f` follows again.
-                    _ if !state.log.follow => state.log.scroll(state.log.shown.len() as isize),
-                    _ => {}
-                },
+                EVENTS => {
+                    let ask = match a {
+                        Action::Up => state.log.scroll(-1),
+                        Action::Down => state.log.scroll(1),
+                        Action::PageUp => state.log.scroll(-(PAGE as isize)),
+                        Action::PageDown => state.log.scroll(PAGE as isize),
+                        Action::Top => state.log.scroll(-(state.log.shown.len() as isize).max(1)),
+                        // The newest row, paused (its full text shows); `f` follows again.
+                        _ if !state.log.follow => state.log.scroll((state.log.shown.len() as isize).max(1)),
+                        _ => None,
+                    };
+                    return ask.map(Effect::LoadEvents).into_iter().collect();
+                }
                 SITES => move_sel(&mut state.site_scroll, 200, a, PAGE),
                 DRILL => move_sel(
                     &mut state.drill_sel,
@@ -455,7 +494,10 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
             state.view = EVENTS;
             state.log.editing = true;
         }
-        Action::Follow => state.log.set_follow(!state.log.follow),
+        Action::Follow => {
+            let on = !state.log.follow;
+            return state.log.set_follow(on).map(Effect::LoadEvents).into_iter().collect();
+        }
         Action::Severity => {
             state.log.min_severity = (state.log.min_severity + 1) % 4;
             state.log.refilter();

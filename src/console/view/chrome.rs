@@ -59,13 +59,14 @@ pub fn header(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .map(|c| format!("{}: {}", c.label, c.state.label()))
         .collect();
     let healthy = state.connections.iter().all(|c| c.state.healthy());
+    let read_only = state.grant() == keys::Grant::View;
     let mut spans = vec![
         span(format!(" {} ", clock(state)), theme, Role::Header),
         span("│", theme, Role::Header),
         span(
-            if state.read_only { " READ-ONLY " } else { " read-write " },
+            if read_only { " READ-ONLY " } else { " read-write " },
             theme,
-            if state.read_only { Role::Warn } else { Role::Header },
+            if read_only { Role::Warn } else { Role::Header },
         ),
         span("│", theme, Role::Header),
         span(format!(" op {} ", state.operator), theme, Role::Header),
@@ -195,7 +196,7 @@ pub fn keybar(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     // In the table's order (the view's own keys first) as far as they fit, whole; `?`
     // always shows last, and says so when it holds keys the bar had no room for.
     let w = area.width as usize;
-    let all = keys::bar(scope, state.read_only, state.is_drill());
+    let all = keys::bar(scope, state.grant(), state.is_drill());
     let help = all.iter().find(|b| b.action == keys::Action::Help).copied();
     let item = |shown: &str, label: &str| shown.chars().count() + label.chars().count() + 3;
     let reserve = help.map_or(0, |_| item("?", "more keys"));

@@ -54,7 +54,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, pair: &str,
             ]));
             if let Some(b) = BINDINGS
                 .iter()
-                .find(|b| b.action == Action::ResetAntiFlap && visible(b, state.read_only, true))
+                .find(|b| b.action == Action::ResetAntiFlap && visible(b, state.grant(), true))
             {
                 out.push(Line::from(span(
                     format!(

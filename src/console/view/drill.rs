@@ -20,7 +20,7 @@ fn hints(state: &State, actions: &[Action]) -> String {
         .filter_map(|a| {
             BINDINGS
                 .iter()
-                .find(|b| b.action == *a && visible(b, state.read_only, state.is_drill()))
+                .find(|b| b.action == *a && visible(b, state.grant(), state.is_drill()))
         })
         .map(|b| format!("{} {}", b.shown, b.label))
         .collect();

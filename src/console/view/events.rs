@@ -22,11 +22,21 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         span("[PAUSED ‖] ", theme, Role::Warn)
     }];
-    let dropped = if log.dropped > 0 {
-        format!(" ({} oldest dropped)", log.dropped)
-    } else {
-        String::new()
+    // What the window does not hold, and how to page it in.
+    let mut dropped = match (log.dropped, log.older_exists()) {
+        (0, true) => " (↑ at the top loads older)".to_string(),
+        (n, true) => format!(" ({n} oldest dropped, ↑ at the top loads them)"),
+        (n, false) if n > 0 => format!(" ({n} oldest dropped)"),
+        _ => String::new(),
     };
+    if !log.at_tail {
+        dropped.push_str(" (not at the tail: ↓ at the end loads newer, f jumps there)");
+    }
+    match log.loading {
+        Some(true) => dropped.push_str(" loading older…"),
+        Some(false) => dropped.push_str(" loading newer…"),
+        None => {}
+    }
     bar.push(span(
         format!("{} of {} events{dropped} ", log.shown.len(), log.all.len()),
         theme,

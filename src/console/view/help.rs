@@ -7,14 +7,14 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use super::{dialog_box, fit, lines, span};
-use crate::console::keys::{BINDINGS, Scope, visible};
+use crate::console::keys::{BINDINGS, Grant, Scope, visible};
 use crate::console::state::State;
 use crate::console::theme::{Role, Theme};
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: usize) {
     let inner = dialog_box(f, area, 90, 44, "Help: keys (↑↓ PgUp PgDn G scroll, Esc closes)", theme);
     let mut out: Vec<Line> = Vec::new();
-    if state.read_only {
+    if state.grant() == Grant::View {
         out.push(Line::from(span(
             "READ-ONLY: actions that change the deployment are hidden and refused.",
             theme,
@@ -31,7 +31,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, scroll: usi
     ] {
         let bs: Vec<_> = BINDINGS
             .iter()
-            .filter(|b| b.scope == scope && visible(b, state.read_only, state.is_drill()))
+            .filter(|b| b.scope == scope && visible(b, state.grant(), state.is_drill()))
             .collect();
         if bs.is_empty() {
             continue;

@@ -1,180 +1,29 @@
-//! The one interface every view reads the deployment through. A [`Source`] yields the
-//! current [`Snapshot`], the event log, switchover plans, script runs and the state of its
-//! connection(s), and carries out operator requests ([`Request`], answered with an
-//! [`Accepted`] or an [`ErrorBody`]). [`DrillSource`] implements it over an in-process drill
-//! (its connection is trivially `drill`) and maps wall-clock time, scaled by the speed,
-//! onto the drill's virtual clock. It reads the drill as a console reads live controllers:
-//! one snapshot per site's controller, merged, and one event stream per site, merged by
-//! time ([`EventMerge`]); a source over live controllers implements the same trait so the
-//! views need no change. Drill-only controls (faults, time, scenarios) go through
-//! [`Source::drill_op`], which other sources refuse.
+//! [`DrillSource`]: the console's source over a drill in this process. It maps wall-clock
+//! time, scaled by the speed, onto the drill's virtual clock, and reads the drill as a
+//! console reads live controllers: one snapshot per site's controller, merged, and one
+//! event stream per site, merged by time ([`EventMerge`]). It keeps no copy of the log:
+//! released events go to the console, and older or newer pages are read back from the
+//! drill's own transcript by site and `seq`. Plans and requests are answered at once, through
+//! the same submit-and-reply path a live source answers later.
 
 use std::time::{Duration, Instant};
 
+use super::{
+    Ask, Clock, ConnState, Connection, DrillControls, DrillOp, DrillStatus, Grant, Page, PairConfig, Reply, ReportView,
+    ScriptChoice, ScriptRunView, Source,
+};
 use crate::drill::random::RandomOptions;
 use crate::drill::{Drill, Fault, scenario};
 use crate::engine::{EventId, Operator, Severity, Time, Topology};
-use crate::wire::{Accepted, ErrorBody, EventMerge, EventRecord, PlanView, Request, RunId, Snapshot};
+use crate::wire::{ErrorBody, EventMerge, EventRecord, RunId, Snapshot};
 
-/// The state of one connection of a source, shown in the header.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ConnState {
-    /// An in-process drill: always there.
-    Drill,
-    Connected,
-    /// Lost; the next attempt is due in this many seconds.
-    Reconnecting {
-        in_secs: u64,
-    },
-    /// No fresh data for this many seconds; the views show the last known state.
-    Stale {
-        age_secs: u64,
-    },
-}
-
-impl ConnState {
-    pub fn label(&self) -> String {
-        match self {
-            ConnState::Drill => "in-process".into(),
-            ConnState::Connected => "CONNECTED".into(),
-            ConnState::Reconnecting { in_secs } => format!("RECONNECTING in {in_secs}s"),
-            ConnState::Stale { age_secs } => format!("STALE {age_secs}s"),
-        }
-    }
-    pub fn healthy(&self) -> bool {
-        matches!(self, ConnState::Drill | ConnState::Connected)
-    }
-}
-
-/// One endpoint of a source (a controller URL, or the drill).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Connection {
-    pub label: String,
-    pub state: ConnState,
-}
-
-/// A script of the allow-list and the hosts it may run on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScriptChoice {
-    pub id: String,
-    pub command: String,
-    pub hosts: Vec<String>,
-}
-
-/// A script run as far as it has gone: only lines whose time has come.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ScriptRunView {
-    pub run: u64,
-    pub site: String,
-    pub script: String,
-    pub host: String,
-    pub started_ms: u64,
-    pub lines: Vec<(u64, String)>,
-    /// Exit code (none: killed) and end time.
-    pub done: Option<(Option<i32>, u64)>,
-}
-
-/// A pair's configuration and its anti-flap counter, for the describe view.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PairConfig {
-    pub pair: String,
-    /// `(label, value)` lines: instances, VIP, failover triggers, group, anti-flap.
-    pub settings: Vec<(String, String)>,
-    /// Switchovers inside the anti-flap window, the most allowed, the window.
-    pub flap_used: u32,
-    pub flap_max: u32,
-    pub flap_window_ms: u64,
-    pub flapping: bool,
-}
-
-/// Time controls of a drill.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Clock {
-    pub paused: bool,
-    pub speed: f64,
-}
-
-/// What the drill view shows.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DrillStatus {
-    pub now_ms: u64,
-    pub paused: bool,
-    pub speed: f64,
-    /// Scenario name, description and duration, when one plays.
-    pub scenario: Option<(String, String, u64)>,
-    /// Active faults: id, label, since.
-    pub faults: Vec<(u32, String, u64)>,
-    pub finished: bool,
-}
-
-/// A drill control.
-#[derive(Clone, Debug, PartialEq)]
-pub enum DrillOp {
-    SetClock(Clock),
-    Inject(String),
-    Heal(u32),
-    HealAll,
-    /// Restart the drill with a named scenario, or free play (`None`).
-    Play(Option<String>),
-}
-
-/// The graded report at the end of a scenario, as the console shows it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ReportView {
-    pub scenario: String,
-    pub passed: bool,
-    /// (name, passed, detail)
-    pub checks: Vec<(String, bool, String)>,
-    /// (fault time, time to detect, time to restore redundancy)
-    pub faults: Vec<(u64, Option<u64>, Option<u64>)>,
-    pub operator_actions: Vec<(u64, String)>,
-    /// Timeline: (time, text) of drill notes and the alarm-or-worse events.
-    pub timeline: Vec<(u64, String)>,
-    pub recovery_bound_ms: u64,
-}
-
-/// Where the console reads the deployment from.
-pub trait Source {
-    /// `drill` or the URLs of the controllers.
-    fn connections(&self) -> Vec<Connection>;
-    /// Brings the source up to `wall` (a drill advances its clock; a live source drains
-    /// what arrived). Returns whether anything visible may have changed.
-    fn advance(&mut self, wall: Instant) -> bool;
-    /// How long until the source has something new to show, if it knows.
-    fn next_change(&self, wall: Instant) -> Option<Duration>;
-    fn snapshot(&self) -> &Snapshot;
-    /// Changes whenever anything the source serves may have changed (cheap to ask, so
-    /// the console re-reads only then).
-    fn revision(&self) -> u64;
-    fn event_count(&self) -> usize;
-    /// Appends events from position `from` on.
-    fn events_from(&self, from: usize, out: &mut Vec<EventRecord>);
-    fn plan(&self, target: &str, to: Option<&str>) -> Result<PlanView, ErrorBody>;
-    /// Carries out an operator request; who asks is the source's operator (its token).
-    fn request(&mut self, req: Request) -> Result<Accepted, ErrorBody>;
-    fn scripts(&self) -> Vec<ScriptChoice>;
-    fn script_run(&self, run: &RunId) -> Option<ScriptRunView>;
-    /// A pair's configuration and anti-flap counter, when its controller can say.
-    fn pair_config(&self, _pair: &str) -> Option<PairConfig> {
-        None
-    }
-    /// The drill's controls and state; `None` for a live source.
-    fn drill_status(&self) -> Option<DrillStatus>;
-    fn fault_kinds(&self) -> Vec<(String, String)> {
-        Vec::new()
-    }
-    fn fault_targets(&self, _kind: &str) -> Vec<String> {
-        Vec::new()
-    }
-    fn scenarios(&self) -> Vec<(String, String)> {
-        Vec::new()
-    }
-    fn drill_op(&mut self, _op: DrillOp) -> Result<String, String> {
-        Err("only a drill has drill controls".into())
-    }
-    fn report(&self) -> Option<ReportView> {
-        None
-    }
+/// One site's events in the drill's transcript.
+struct SiteLog {
+    site: String,
+    /// The index in the transcript of each event, in `seq` order (`seq` n is at n - 1).
+    ixs: Vec<u32>,
+    /// The last `seq` the console took: pages never hand out what it has not had yet.
+    taken: u64,
 }
 
 /// A drill in this process, its clock driven by the wall clock times the speed.
@@ -192,8 +41,12 @@ pub struct DrillSource {
     merge: EventMerge,
     /// How many of the drill's events went into the merge.
     fed: usize,
-    /// The merged log, as the views read it.
-    events: Vec<EventRecord>,
+    /// Released by the merge, not yet taken by the console.
+    outbox: Vec<EventRecord>,
+    /// Per site, where its events are in the drill's transcript: how pages are read back.
+    by_site: Vec<SiteLog>,
+    /// Answers not yet taken.
+    replies: Vec<Reply>,
     report: Option<ReportView>,
     revision: u64,
 }
@@ -240,7 +93,9 @@ impl DrillSource {
             snapshot,
             merge,
             fed: 0,
-            events: Vec::new(),
+            outbox: Vec::new(),
+            by_site: Vec::new(),
+            replies: Vec::new(),
             report: None,
             revision: 0,
         };
@@ -253,17 +108,52 @@ impl DrillSource {
     /// drill's clock.
     fn feed_events(&mut self) {
         for i in self.fed..self.drill.events().len() {
-            self.merge.push(self.drill.record(i));
+            let rec = self.drill.record(i);
+            match self.by_site.iter_mut().find(|l| l.site == rec.site) {
+                Some(l) => l.ixs.push(i as u32),
+                None => self.by_site.push(SiteLog {
+                    site: rec.site.clone(),
+                    ixs: vec![i as u32],
+                    taken: 0,
+                }),
+            }
+            self.merge.push(rec);
         }
         self.fed = self.drill.events().len();
         let now = self.drill.now().ms();
         for s in &self.drill.topology().sites {
             self.merge.advance(&s.id, now);
         }
-        self.merge.release(&mut self.events);
+        self.merge.release(&mut self.outbox);
     }
 
-    pub fn drill(&self) -> &Drill {
+    /// A page of the transcript: per site, `limit` events before `seq` (older) or after
+    /// it (newer), of those the console already took.
+    fn page(&self, cursors: &[(String, u64)], limit: usize, older: bool) -> Page {
+        let mut page = Page::default();
+        for (site, seq) in cursors {
+            let Some(log) = self.by_site.iter().find(|l| l.site == *site) else {
+                page.ends.push(site.clone());
+                continue;
+            };
+            let (ixs, known) = (&log.ixs, (log.taken as usize).min(log.ixs.len()));
+            let (lo, hi) = if older {
+                let hi = (*seq as usize).saturating_sub(1).min(known);
+                (hi.saturating_sub(limit), hi)
+            } else {
+                let lo = (*seq as usize).min(known);
+                (lo, (lo + limit).min(known))
+            };
+            page.events
+                .extend(ixs[lo..hi].iter().map(|i| self.drill.record(*i as usize)));
+            if (older && lo == 0) || (!older && hi >= known) {
+                page.ends.push(site.clone());
+            }
+        }
+        page
+    }
+
+    pub fn sim(&self) -> &Drill {
         &self.drill
     }
 
@@ -367,6 +257,7 @@ impl Source for DrillSource {
         vec![Connection {
             label: "drill".into(),
             state: ConnState::Drill,
+            ..Connection::default()
         }]
     }
 
@@ -400,22 +291,38 @@ impl Source for DrillSource {
         self.revision ^ (self.drill.now().ms() << 20) ^ (self.drill.events().len() as u64) << 44
     }
 
-    fn event_count(&self) -> usize {
-        self.events.len()
+    fn take_events(&mut self, out: &mut Vec<EventRecord>) {
+        for e in &self.outbox {
+            if let Some(l) = self.by_site.iter_mut().find(|l| l.site == e.site) {
+                l.taken = l.taken.max(e.seq);
+            }
+        }
+        out.append(&mut self.outbox);
     }
 
-    fn events_from(&self, from: usize, out: &mut Vec<EventRecord>) {
-        out.extend_from_slice(self.events.get(from..).unwrap_or_default());
+    fn submit(&mut self, ask: Ask) {
+        let reply = match ask {
+            Ask::Plan { target, to } => {
+                let result = self.drill.plan(&target, to.as_deref()).map_err(ErrorBody::from);
+                Reply::Plan { target, to, result }
+            }
+            Ask::Request(req) => {
+                let result = self.drill.operator(&req).map_err(ErrorBody::from);
+                self.force_refresh();
+                Reply::Requested { req, result }
+            }
+            Ask::Older { before, limit } => Reply::Older(self.page(&before, limit, true)),
+            Ask::Newer { after, limit } => Reply::Newer(self.page(&after, limit, false)),
+        };
+        self.replies.push(reply);
     }
 
-    fn plan(&self, target: &str, to: Option<&str>) -> Result<PlanView, ErrorBody> {
-        self.drill.plan(target, to).map_err(ErrorBody::from)
+    fn take_replies(&mut self, out: &mut Vec<Reply>) {
+        out.append(&mut self.replies);
     }
 
-    fn request(&mut self, req: Request) -> Result<Accepted, ErrorBody> {
-        let r = self.drill.operator(&req);
-        self.force_refresh();
-        r.map_err(ErrorBody::from)
+    fn grant(&self) -> Grant {
+        Grant::Admin
     }
 
     fn scripts(&self) -> Vec<ScriptChoice> {
@@ -437,7 +344,7 @@ impl Source for DrillSource {
             .collect()
     }
 
-    fn script_run(&self, id: &RunId) -> Option<ScriptRunView> {
+    fn script_run(&mut self, id: &RunId) -> Option<ScriptRunView> {
         let now = self.drill.now();
         let topo = self.drill.topology();
         let r = self
@@ -502,8 +409,18 @@ impl Source for DrillSource {
         })
     }
 
-    fn drill_status(&self) -> Option<DrillStatus> {
-        Some(DrillStatus {
+    fn drill(&self) -> Option<&dyn DrillControls> {
+        Some(self)
+    }
+
+    fn drill_mut(&mut self) -> Option<&mut dyn DrillControls> {
+        Some(self)
+    }
+}
+
+impl DrillControls for DrillSource {
+    fn drill_status(&self) -> DrillStatus {
+        DrillStatus {
             now_ms: self.drill.now().ms(),
             paused: self.clock.paused,
             speed: self.clock.speed,
@@ -518,7 +435,7 @@ impl Source for DrillSource {
                 .map(|f| (f.id, f.label.clone(), f.since_ms))
                 .collect(),
             finished: self.report.is_some(),
-        })
+        }
     }
 
     fn fault_kinds(&self) -> Vec<(String, String)> {
