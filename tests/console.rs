@@ -7,6 +7,8 @@ mod support;
 
 #[path = "console/cli.rs"]
 mod cli;
+#[path = "console/connstate.rs"]
+mod connstate;
 #[path = "console/e2e.rs"]
 mod e2e;
 #[path = "console/idle.rs"]

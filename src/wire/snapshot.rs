@@ -182,12 +182,22 @@ impl Snapshot {
     /// cannot reach. Names, placement and configuration stay; states become `unknown`; the
     /// mode of an application stays as its last known one (shown as such). Endpoint
     /// counts, which come from the endpoints rather than the controller, are kept.
-    pub fn unknown(mut self) -> Snapshot {
-        for s in &mut self.sites {
+    pub fn unknown(self) -> Snapshot {
+        self.unknown_where(|_| true)
+    }
+
+    /// The same with nothing known about the sites named (their controllers cannot be
+    /// reached); the other sites' parts stay as they are.
+    pub fn unknown_sites(self, sites: &[String]) -> Snapshot {
+        self.unknown_where(|s| sites.iter().any(|x| x == s))
+    }
+
+    fn unknown_where(mut self, site: impl Fn(&str) -> bool) -> Snapshot {
+        for s in self.sites.iter_mut().filter(|s| site(&s.id)) {
             s.controller_up = false;
             s.link = None;
         }
-        for h in &mut self.hosts {
+        for h in self.hosts.iter_mut().filter(|h| site(&h.site)) {
             h.agent = AgentState::Unknown;
             h.last_heard_age_ms = None;
             for n in &mut h.nics {
@@ -198,7 +208,7 @@ impl Snapshot {
                 a.detail = "controller unreachable".into();
             }
         }
-        for p in &mut self.pairs {
+        for p in self.pairs.iter_mut().filter(|p| site(&p.site)) {
             p.primary.status = AppStatus::Unknown;
             p.backup.status = AppStatus::Unknown;
             p.redundancy = None;
@@ -216,7 +226,7 @@ impl Snapshot {
                 }
             }
         }
-        for g in &mut self.groups {
+        for g in self.groups.iter_mut().filter(|g| site(&g.site)) {
             g.redundancy = None;
         }
         self

@@ -3,7 +3,7 @@
 
 use hactl::console::keys::Key;
 use hactl::console::theme::{Depth, Theme};
-use hactl::console::{Console, DrillSource};
+use hactl::console::{Console, DrillSource, Source};
 use hactl::engine::{Operator, config};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -56,7 +56,7 @@ pub fn settle(c: &mut Console<DrillSource>, ms: u64) {
 
 /// Presses keys: plain characters, or names in angle brackets (`<Enter>`, `<Esc>`,
 /// `<Right>`, `<Left>`, `<Up>`, `<Down>`, `<Tab>`, `<Space>`, `<BS>`).
-pub fn press(c: &mut Console<DrillSource>, script: &str) {
+pub fn press<S: Source>(c: &mut Console<S>, script: &str) {
     let mut chars = script.chars();
     while let Some(ch) = chars.next() {
         let key = if ch == '<' {
@@ -85,7 +85,7 @@ pub fn press(c: &mut Console<DrillSource>, script: &str) {
 }
 
 /// The screen as text, one line per row, trailing spaces trimmed.
-pub fn render(c: &Console<DrillSource>, w: u16, h: u16) -> String {
+pub fn render<S: Source>(c: &Console<S>, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| c.render(f)).unwrap();
     let buf = t.backend().buffer();

@@ -3,8 +3,10 @@
 //! rows, the group rows, a pair's detail, the tab line and the summary line all read these
 //! facts, so a duplicate VIP or a partition shows the same severity wherever it appears.
 //! The rule: what is not known to be healthy is never shown as healthy (`[?]` at least).
+//! A site whose controller cannot be reached is `[?]` with the age of what is shown of it
+//! (`STALE 42s, was OK`), never `OK`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::engine::{AppStatus, Mode, Redundancy, VipObs};
 use crate::wire::{AgentState, GroupView, NicState, PairView, PeerLinkState, SiteMode, Snapshot};
@@ -59,11 +61,76 @@ fn fact(sev: Sev, subject: &str, text: impl Into<String>) -> Fact {
     }
 }
 
-/// The facts about one pair, worst first. `starting`: the controller has not decided on
-/// the pair yet since it started.
-pub fn pair_facts(p: &PairView, starting: bool) -> Vec<Fact> {
+/// What the console knows of how fresh the state is: pairs still starting, sites whose
+/// controller cannot be reached, controllers never reached.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Freshness {
+    /// Pairs whose controller started and has not decided on them yet.
+    pub starting: HashSet<String>,
+    /// Sites whose controller cannot be reached, with the age of what is known of them.
+    pub stale: HashMap<String, u64>,
+    /// The redundancy last known of those sites' pairs (and groups).
+    pub was: HashMap<String, Option<Redundancy>>,
+    /// Controllers never reached (no site known): their label and state.
+    pub unreached: Vec<(String, String)>,
+}
+
+impl Freshness {
+    /// What is known of one pair.
+    pub fn of(&self, p: &PairView) -> Known {
+        Known {
+            starting: self.starting.contains(&p.id),
+            stale: self.stale.get(&p.site).map(|age| Stale {
+                age_ms: *age,
+                was: self.was.get(&p.id).copied().flatten(),
+            }),
+        }
+    }
+}
+
+/// What the console knows of a pair besides its view.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Known {
+    /// Its controller has not decided on the pair yet since it started.
+    pub starting: bool,
+    /// Its controller cannot be reached.
+    pub stale: Option<Stale>,
+}
+
+/// The state of a pair whose controller cannot be reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stale {
+    /// How old what is known is.
+    pub age_ms: u64,
+    /// Its redundancy then, if known.
+    pub was: Option<Redundancy>,
+}
+
+impl Stale {
+    /// `STALE 42s, was OK`.
+    pub fn text(self) -> String {
+        let mut t = stale_text(self.age_ms);
+        if let Some(r) = self.was {
+            t.push_str(&format!(", was {}", r.label()));
+        }
+        t
+    }
+}
+
+/// `STALE 42s`: the age of what is shown of a site whose controller cannot be reached.
+pub fn stale_text(age_ms: u64) -> String {
+    format!("STALE {}s", age_ms / 1000)
+}
+
+/// The facts about one pair, worst first.
+pub fn pair_facts(p: &PairView, known: Known) -> Vec<Fact> {
     let mut out = Vec::new();
     let id = p.id.as_str();
+    if let Some(st) = known.stale {
+        out.push(fact(Sev::Unknown, id, st.text()));
+        return out;
+    }
+    let starting = known.starting;
     let red = p.redundancy;
     if starting && is_undecided(red) {
         out.push(fact(Sev::Unknown, id, "STARTING"));
@@ -145,9 +212,17 @@ pub fn label(facts: &[Fact]) -> String {
 }
 
 /// The facts of a group row: its own redundancy, then the worst member, named.
-pub fn group_facts(g: &GroupView, snap: &Snapshot, starting: &HashSet<String>) -> Vec<Fact> {
+pub fn group_facts(g: &GroupView, snap: &Snapshot, fresh: &Freshness) -> Vec<Fact> {
     let mut out = Vec::new();
-    let lead_starting = starting.contains(&g.leader);
+    if let Some(age) = fresh.stale.get(&g.site) {
+        let st = Stale {
+            age_ms: *age,
+            was: fresh.was.get(&g.id).copied().flatten(),
+        };
+        out.push(fact(Sev::Unknown, &g.id, st.text()));
+        return out;
+    }
+    let lead_starting = fresh.starting.contains(&g.leader);
     match g.redundancy {
         Some(Redundancy::Ok) => {}
         _ if lead_starting => out.push(fact(Sev::Unknown, &g.id, "STARTING")),
@@ -161,7 +236,7 @@ pub fn group_facts(g: &GroupView, snap: &Snapshot, starting: &HashSet<String>) -
     let own = worst(&out);
     let members = snap.pairs.iter().filter(|p| g.members.contains(&p.id));
     if let Some((p, facts)) = members
-        .map(|p| (p, pair_facts(p, starting.contains(&p.id))))
+        .map(|p| (p, pair_facts(p, fresh.of(p))))
         .filter(|(_, f)| !f.is_empty())
         .max_by_key(|(_, f)| worst(f))
         && worst(&facts) > own
@@ -184,17 +259,29 @@ pub fn group_primary_known(g: &GroupView, snap: &Snapshot) -> bool {
         && g.redundancy.is_some()
 }
 
-/// Every fact of the deployment, worst first: pairs, hosts, sites, links, endpoints.
-pub fn deployment_facts(snap: &Snapshot, starting: &HashSet<String>) -> Vec<Fact> {
+/// Every fact of the deployment, worst first: controllers never reached, pairs, hosts,
+/// sites, links, endpoints.
+pub fn deployment_facts(snap: &Snapshot, fresh: &Freshness) -> Vec<Fact> {
     let mut out = Vec::new();
+    for (label, state) in &fresh.unreached {
+        out.push(fact(
+            Sev::Unknown,
+            &format!("controller {label}"),
+            format!("never reached, {state}"),
+        ));
+    }
     for p in &snap.pairs {
-        let facts = pair_facts(p, starting.contains(&p.id));
+        let facts = pair_facts(p, fresh.of(p));
         if !facts.is_empty() {
             out.push(fact(worst(&facts), &p.id, label_text(&facts)));
         }
     }
     for h in &snap.hosts {
         let subject = format!("host {}", h.id);
+        if fresh.stale.contains_key(&h.site) {
+            out.push(fact(Sev::Unknown, &subject, "agent unknown (controller unreachable)"));
+            continue;
+        }
         match h.agent {
             AgentState::Connected => {}
             AgentState::Lost => {
@@ -216,6 +303,11 @@ pub fn deployment_facts(snap: &Snapshot, starting: &HashSet<String>) -> Vec<Fact
     }
     for s in &snap.sites {
         let subject = format!("site {}", s.id);
+        if let Some(age) = fresh.stale.get(&s.id) {
+            let text = format!("controller unreachable, {}", stale_text(*age));
+            out.push(fact(Sev::Unknown, &subject, text));
+            continue;
+        }
         if !s.controller_up {
             out.push(fact(Sev::Critical, &subject, "controller DOWN"));
             continue;
@@ -333,14 +425,20 @@ mod tests {
 
     #[test]
     fn a_duplicate_vip_escalates_past_no_backup() {
-        let f = pair_facts(&pair(Some(Redundancy::NoBackup), &["h1", "h2"]), false);
+        let f = pair_facts(&pair(Some(Redundancy::NoBackup), &["h1", "h2"]), Known::default());
         assert_eq!(worst(&f), Sev::Critical);
         assert!(label(&f).starts_with("[!!] VIP DUP h1,h2"), "{}", label(&f));
         assert_eq!(
-            worst(&pair_facts(&pair(Some(Redundancy::NoBackup), &["h1"]), false)),
+            worst(&pair_facts(
+                &pair(Some(Redundancy::NoBackup), &["h1"]),
+                Known::default()
+            )),
             Sev::Alarm
         );
-        assert_eq!(worst(&pair_facts(&pair(Some(Redundancy::Ok), &["h1"]), false)), Sev::Ok);
+        assert_eq!(
+            worst(&pair_facts(&pair(Some(Redundancy::Ok), &["h1"]), Known::default())),
+            Sev::Ok
+        );
     }
 
     #[test]
@@ -356,15 +454,44 @@ mod tests {
     fn an_unknown_vip_host_is_not_healthy() {
         let mut p = pair(Some(Redundancy::Ok), &["h1"]);
         p.vip.as_mut().unwrap().hosts[1].state = VipObs::Unknown;
-        assert_eq!(worst(&pair_facts(&p, false)), Sev::Unknown);
+        assert_eq!(worst(&pair_facts(&p, Known::default())), Sev::Unknown);
         let mut p = pair(None, &[]);
         p.vip.as_mut().unwrap().hosts.clear();
-        assert_eq!(worst(&pair_facts(&p, false)), Sev::Unknown);
+        assert_eq!(worst(&pair_facts(&p, Known::default())), Sev::Unknown);
+    }
+
+    #[test]
+    fn a_stale_pair_is_unknown_with_its_age_and_what_it_was() {
+        let stale = Known {
+            starting: false,
+            stale: Some(Stale {
+                age_ms: 42_500,
+                was: Some(Redundancy::Ok),
+            }),
+        };
+        let f = pair_facts(&pair(Some(Redundancy::Ok), &["h1"]), stale);
+        assert_eq!(label(&f), "[?] STALE 42s, was OK");
+        let mut fresh = Freshness::default();
+        fresh.stale.insert("east".into(), 3_000);
+        let mut snap = Snapshot::default();
+        snap.sites.push(crate::wire::SiteView {
+            id: "east".into(),
+            controller_up: false,
+            ..Default::default()
+        });
+        let facts = deployment_facts(&snap, &fresh);
+        assert_eq!(facts.len(), 1);
+        assert_eq!(facts[0].sev, Sev::Unknown);
+        assert_eq!(facts[0].text, "controller unreachable, STALE 3s");
     }
 
     #[test]
     fn starting_is_unknown_not_no_primary() {
-        let f = pair_facts(&pair(Some(Redundancy::NoPrimary), &[]), true);
+        let starting = Known {
+            starting: true,
+            stale: None,
+        };
+        let f = pair_facts(&pair(Some(Redundancy::NoPrimary), &[]), starting);
         assert_eq!(label(&f), "[?] STARTING");
     }
 }

@@ -72,11 +72,11 @@ pub enum Prompt {
 
 /// The words the `/` filter searches in a pair: its name, site, instances, group and
 /// what its redundancy column says.
-fn pair_matches(p: &PairView, starting: bool, f: &str) -> bool {
+fn pair_matches(p: &PairView, known: health::Known, f: &str) -> bool {
     if f.is_empty() {
         return true;
     }
-    let facts = health::pair_facts(p, starting);
+    let facts = health::pair_facts(p, known);
     [
         p.id.as_str(),
         p.site.as_str(),
@@ -146,7 +146,7 @@ impl State {
         let keep = self.cursor();
         let s = &self.snapshot;
         let f = self.pair_list.filter.to_lowercase();
-        let matches = |i: usize| pair_matches(&s.pairs[i], self.starting.contains_key(&s.pairs[i].id), &f);
+        let matches = |i: usize| pair_matches(&s.pairs[i], self.fresh.of(&s.pairs[i]), &f);
         let mut rows = Vec::with_capacity(s.pairs.len() + s.groups.len());
         if self.pair_list.order == Order::Config {
             let mut seen_group = vec![false; s.groups.len()];
@@ -177,7 +177,7 @@ impl State {
             let mut idx: Vec<usize> = (0..s.pairs.len()).filter(|i| matches(*i)).collect();
             let sev = |i: usize| {
                 let p = &s.pairs[i];
-                health::worst(&health::pair_facts(p, self.starting.contains_key(&p.id)))
+                health::worst(&self.pair_facts(p))
             };
             match self.pair_list.order {
                 Order::Name => idx.sort_by(|a, b| s.pairs[*a].id.cmp(&s.pairs[*b].id)),

@@ -10,7 +10,7 @@ pub mod health;
 mod lists;
 mod update;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 pub use dialog::{Confirm, FaultMenu, Modal, ScriptPick, SwitchoverDialog};
 pub use events::{
@@ -25,6 +25,16 @@ use super::source::{Ask, Connection, DrillStatus, ReportView, ScriptChoice, Scri
 use crate::engine::EventId;
 use crate::wire::{Accepted, Command, Request, RunId};
 use crate::wire::{EventRecord, Snapshot};
+
+/// The sites whose controller cannot be reached now, with the age of what is known of
+/// them (0 when nothing ever came).
+pub fn stale_sites(conns: &[Connection]) -> HashMap<String, u64> {
+    conns
+        .iter()
+        .filter(|c| !c.state.healthy())
+        .flat_map(|c| c.sites.iter().map(|s| (s.clone(), c.stale_ms.unwrap_or(0))))
+        .collect()
+}
 
 /// How long after its controller started a pair may show `STARTING` at most: by then the
 /// controller has decided, or what the snapshot says is the truth.
@@ -91,14 +101,14 @@ pub enum Mark {
 
 impl Mark {
     /// The mark of a pair: its worst fact (a duplicate VIP is as down as no primary).
-    pub fn of(p: &crate::wire::PairView, starting: bool) -> Mark {
+    pub fn of(p: &crate::wire::PairView, known: health::Known) -> Mark {
         use health::Sev;
         if p.switchover.is_some() {
             Mark::Switching
         } else if p.maintenance {
             Mark::Maintenance
         } else {
-            match health::worst(&health::pair_facts(p, starting)) {
+            match health::worst(&health::pair_facts(p, known)) {
                 Sev::Ok => Mark::Ok,
                 Sev::Unknown => Mark::Unknown,
                 Sev::Warning | Sev::Alarm => Mark::Degraded,
@@ -133,7 +143,13 @@ pub struct State {
     pub wall_ms: u64,
     /// Where `e` writes the exported event log.
     pub export_dir: std::path::PathBuf,
+    /// What the views show: the source's snapshot, with nothing known of the sites whose
+    /// controller cannot be reached.
     pub snapshot: Snapshot,
+    /// The source's snapshot as it came: the last state known of every site.
+    pub known: Snapshot,
+    /// How fresh what is shown is: pairs starting, stale sites, controllers never reached.
+    pub fresh: health::Freshness,
     pub drill: Option<DrillStatus>,
     pub report: Option<ReportView>,
     pub scenarios: Vec<(String, String)>,
@@ -197,6 +213,8 @@ impl State {
             wall_ms: 0,
             export_dir: std::path::PathBuf::from("."),
             snapshot: Snapshot::default(),
+            known: Snapshot::default(),
+            fresh: health::Freshness::default(),
             drill: None,
             report: None,
             scenarios: Vec::new(),
@@ -268,7 +286,9 @@ impl State {
         self.revision = Some(rev);
         let mut changed = false;
         let conns = src.connections();
+        let mut stale_changed = false;
         if conns != self.connections {
+            stale_changed = stale_sites(&conns) != stale_sites(&self.connections);
             self.connections = conns;
             changed = true;
         }
@@ -307,9 +327,15 @@ impl State {
             self.fault_kinds = d.fault_kinds();
         }
         let snap = src.snapshot();
-        if *snap != self.snapshot {
-            let topo_changed = snap.pairs.len() != self.snapshot.pairs.len() || snap.groups != self.snapshot.groups;
-            self.snapshot = snap.clone();
+        if *snap != self.known || stale_changed {
+            let topo_changed = snap.pairs.len() != self.known.pairs.len() || snap.groups != self.known.groups;
+            self.known = snap.clone();
+            let stale: Vec<String> = stale_sites(&self.connections).into_keys().collect();
+            self.snapshot = if stale.is_empty() {
+                snap.clone()
+            } else {
+                snap.clone().unknown_sites(&stale)
+            };
             if topo_changed || self.rows.is_empty() {
                 self.scripts = src.scripts();
             }
@@ -445,25 +471,46 @@ impl State {
                 self.last_switchover.insert(p.id.clone(), now.saturating_sub(age));
             }
         }
-        let starting: HashSet<String> = self.starting.keys().cloned().collect();
-        self.facts = health::deployment_facts(snap, &starting);
+        let stale = stale_sites(&self.connections);
+        let was = self
+            .known
+            .pairs
+            .iter()
+            .filter(|p| stale.contains_key(&p.site))
+            .map(|p| (p.id.clone(), p.redundancy))
+            .chain(
+                self.known
+                    .groups
+                    .iter()
+                    .filter(|g| stale.contains_key(&g.site))
+                    .map(|g| (g.id.clone(), g.redundancy)),
+            )
+            .collect();
+        let unreached = self
+            .connections
+            .iter()
+            .filter(|c| !c.state.healthy() && c.sites.is_empty())
+            .map(|c| (c.label.clone(), c.state.label()))
+            .collect();
+        self.fresh = health::Freshness {
+            starting: self.starting.keys().cloned().collect(),
+            stale,
+            was,
+            unreached,
+        };
+        self.facts = health::deployment_facts(snap, &self.fresh);
         self.record_history();
-    }
-
-    /// The pairs still starting, as a set.
-    pub fn starting_set(&self) -> HashSet<String> {
-        self.starting.keys().cloned().collect()
     }
 
     /// The facts about one pair, worst first.
     pub fn pair_facts(&self, p: &crate::wire::PairView) -> Vec<health::Fact> {
-        health::pair_facts(p, self.starting.contains_key(&p.id))
+        health::pair_facts(p, self.fresh.of(p))
     }
 
     fn record_history(&mut self) {
         let t = self.snapshot.t_ms;
         for p in &self.snapshot.pairs {
-            let m = Mark::of(p, self.starting.contains_key(&p.id));
+            let m = Mark::of(p, self.fresh.of(p));
             let h = self.history.entry(p.id.clone()).or_default();
             if h.last().is_none_or(|(_, last)| *last != m) {
                 h.push((t, m));

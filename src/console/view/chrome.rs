@@ -10,6 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use super::{fit, row, span};
 use crate::console::keys::{self, Scope};
+use crate::console::source::ConnState;
 use crate::console::state::health::{self, Sev};
 use crate::console::state::{Level, State, VIEWS};
 use crate::console::theme::{Role, Theme};
@@ -53,16 +54,14 @@ pub fn header(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Paragraph::new(Line::from(span(banner(state, w), theme, Role::Banner))),
         row(area, 0),
     );
-    let conns: Vec<String> = state
-        .connections
-        .iter()
-        .map(|c| format!("{}: {}", c.label, c.state.label()))
-        .collect();
-    let healthy = state.connections.iter().all(|c| c.state.healthy());
     let read_only = state.grant() == keys::Grant::View;
-    let mut spans = vec![
-        span(format!(" {} ", clock(state)), theme, Role::Header),
-        span("│", theme, Role::Header),
+    let mut spans = Vec::new();
+    let clock = clock(state);
+    if !clock.is_empty() {
+        spans.push(span(format!(" {clock} "), theme, Role::Header));
+        spans.push(span("│", theme, Role::Header));
+    }
+    spans.extend([
         span(
             if read_only { " READ-ONLY " } else { " read-write " },
             theme,
@@ -71,12 +70,19 @@ pub fn header(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         span("│", theme, Role::Header),
         span(format!(" op {} ", state.operator), theme, Role::Header),
         span("│", theme, Role::Header),
-        span(
-            format!(" src {} ", conns.join(", ")),
-            theme,
-            if healthy { Role::Header } else { Role::Alarm },
-        ),
-    ];
+        span(" src ", theme, Role::Header),
+    ]);
+    // Each connection with its own state: a lost one stands out, in words first.
+    for (i, c) in state.connections.iter().enumerate() {
+        let role = match c.state {
+            ConnState::Drill | ConnState::Connected => Role::Header,
+            ConnState::Reconnecting { .. } => Role::Warn,
+            ConnState::Stale { .. } => Role::Alarm,
+        };
+        let sep = if i + 1 < state.connections.len() { "," } else { "" };
+        spans.push(span(format!("{}: {}", c.label, c.state.label()), theme, role));
+        spans.push(span(format!("{sep} "), theme, Role::Header));
+    }
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let wall = format!(" {} ", state.wall_clock);
     let pad = w.saturating_sub(used + wall.chars().count());

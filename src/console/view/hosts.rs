@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::{age, fit, marker, select, sev_role, span, window};
 use crate::console::state::State;
-use crate::console::state::health;
+use crate::console::state::health::{self, stale_text};
 use crate::console::theme::{Role, Theme};
 use crate::engine::{AppStatus, Mode};
 use crate::wire::{AgentState, NicState};
@@ -91,7 +91,10 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ),
                 Role::Alarm,
             ),
-            AgentState::Unknown => ("[?] agent unknown".to_string(), Role::Warn),
+            AgentState::Unknown => match state.fresh.stale.get(&host.site) {
+                Some(age) => (format!("[?] {}", stale_text(*age)), Role::Warn),
+                None => ("[?] agent unknown".to_string(), Role::Warn),
+            },
         };
         let connected = host.agent == AgentState::Connected;
         let mut spans = vec![

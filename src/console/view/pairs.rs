@@ -250,7 +250,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             }
             PairRow::Group(g) => {
                 let Some(g) = s.groups.get(g) else { continue };
-                let facts = health::group_facts(g, s, &state.starting_set());
+                let facts = health::group_facts(g, s, &state.fresh);
                 let (red, role) = (health::label(&facts), sev_role(health::worst(&facts)));
                 let primary = if health::group_primary_known(g, s) {
                     format!("primary {}", g.primary_host)

@@ -8,7 +8,7 @@ use ratatui::text::Line;
 
 use super::{age, fit, lines, span};
 use crate::console::state::State;
-use crate::console::state::health::{self, Sev};
+use crate::console::state::health::{self, Sev, stale_text};
 use crate::console::theme::{Role, Theme};
 use crate::wire::{PeerLinkState, SiteMode};
 
@@ -23,12 +23,15 @@ fn bar(v: u64, max: u64, width: usize) -> String {
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut out: Vec<Line> = Vec::new();
     for s in &state.snapshot.sites {
-        let (ctl, r) = if s.controller_up {
-            ("controller up", Role::Ok)
-        } else {
-            ("[!!] controller DOWN", Role::Critical)
+        let stale = state.fresh.stale.get(&s.id);
+        let (ctl, r) = match stale {
+            Some(age) => (format!("[?] unreachable, {}", stale_text(*age)), Role::Warn),
+            None if s.controller_up => ("controller up".to_string(), Role::Ok),
+            None => ("[!!] controller DOWN".to_string(), Role::Critical),
         };
-        let (mode, mr) = if s.mode == SiteMode::Peered {
+        let (mode, mr) = if !s.controller_up {
+            (format!("? (last known {})", s.mode.as_str()), Role::Warn)
+        } else if s.mode == SiteMode::Peered {
             ("peered".to_string(), Role::Ok)
         } else if s.peer.is_some() {
             ("[!] SINGLE-SITE".to_string(), Role::Warn)
@@ -37,7 +40,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         };
         out.push(Line::from(vec![
             span(fit(&format!("site {}", s.id), 14), theme, Role::Title),
-            span(fit(ctl, 22), theme, r),
+            span(fit(&ctl, 22.max(ctl.chars().count() + 1)), theme, r),
             span(format!("mode: {mode}"), theme, mr),
         ]));
         match (&s.peer, &s.link) {
@@ -72,7 +75,10 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ]));
             }
             (Some(peer), None) => out.push(Line::from(span(
-                format!("  link to {peer}: unknown (controller down)"),
+                format!(
+                    "  link to {peer}: unknown (controller {})",
+                    if stale.is_some() { "unreachable" } else { "down" }
+                ),
                 theme,
                 Role::Warn,
             ))),
