@@ -119,6 +119,8 @@ pub enum Action {
     Export,
     Describe,
     ResetAntiFlap,
+    /// The events of the incident of the operator's last action.
+    Incident,
 }
 
 /// What the operator may do, least first: look only (read-only, or a viewer token);
@@ -197,6 +199,7 @@ pub const BINDINGS: &[Binding] = &[
     b!(Global, [End, Char('G')], "G/End", "bottom", Action::Bottom, false, false, "last row"),
     b!(Global, [Esc], "Esc", "back", Action::Back, false, false, "close the detail view or dialog"),
     b!(Global, [Ctrl('l')], "C-l", "redraw", Action::Redraw, false, false, "redraw the whole screen"),
+    b!(Global, [Char('I')], "I", "incident", Action::Incident, false, false, "the events of your last action's incident, followed"),
     b!(Global, [Char(' ')], "Space", "pause", Action::Pause, true, true, "drill: pause or resume virtual time"),
     b!(Global, [Char('t')], "t", "speed", Action::Speed, true, true, "drill: speed 1x, 10x, 60x"),
     b!(Global, [Char('i')], "i", "fault", Action::InjectFault, true, true, "drill: inject a fault (pick the kind, then the target)"),

@@ -92,8 +92,8 @@ fn read_only_refuses_and_hides_every_dangerous_key() {
         "key bar shows no dangerous key:\n{screen}"
     );
     press(&mut c, "?");
-    let help = render(&c, 120, 40);
-    assert!(help.contains("follow the tail"));
+    let help = render(&c, 120, 50);
+    assert!(help.contains("follow the tail"), "{help}");
     assert!(!help.contains("switch the selected pair"), "{help}");
 }
 
@@ -183,6 +183,60 @@ fn maintenance_toggles_with_a_confirmation() {
     press(&mut c, "m<Right><Enter>");
     settle(&mut c, 2_000);
     assert!(!pair(&c, "east-sip").maintenance);
+}
+
+#[test]
+fn maintenance_takes_an_expiry_and_ends_by_itself() {
+    let mut c = console(false);
+    press(&mut c, "mforever<Right><Enter>");
+    assert!(
+        matches!(c.state.modal, Some(Modal::Confirm(_))),
+        "a bad duration keeps the dialog"
+    );
+    let status = c.state.status.as_ref().unwrap().text.clone();
+    assert!(status.contains("forever"), "{status}");
+    press(&mut c, "<Esc>m90m");
+    assert!(render(&c, 80, 24).contains("for: 90m_"));
+    press(&mut c, "<Right><Enter>");
+    settle(&mut c, 2_000);
+    assert!(pair(&c, "east-sip").maintenance);
+    let on = c
+        .state
+        .log
+        .all
+        .iter()
+        .rev()
+        .find(|e| e.id.code() == "HC-1600")
+        .expect("maintenance on");
+    assert!(
+        on.message.contains("1h30m") || on.attrs.values().any(|v| v.contains("1h30m")),
+        "{on:?}"
+    );
+    c.source.run_for(90 * 60_000);
+    settle(&mut c, 1_000);
+    assert!(!pair(&c, "east-sip").maintenance, "ended by itself");
+    assert!(c.state.log.all.iter().any(|e| e.id.code() == "HC-1601"));
+}
+
+#[test]
+fn the_last_actions_incident_is_one_key_away() {
+    let mut c = console(false);
+    press(&mut c, "I");
+    assert!(c.state.status.as_ref().unwrap().text.contains("no action"));
+    press(&mut c, "s<Right><Enter>");
+    let corr = c.state.last_incident.clone().expect("accepted with a correlation id");
+    assert!(render(&c, 120, 40).contains(&format!("[{corr}]")));
+    settle(&mut c, 10_000);
+    press(&mut c, "I");
+    assert_eq!(c.state.view, EVENTS);
+    assert!(c.state.log.follow);
+    let shown: Vec<_> = c.state.log.shown.iter().map(|i| &c.state.log.all[*i]).collect();
+    assert!(shown.len() >= 3, "{shown:?}");
+    assert!(shown.iter().all(|e| e.correlation.as_deref() == Some(corr.as_str())));
+    assert!(
+        shown.iter().any(|e| e.id.code() == "HC-1102"),
+        "the completion is among them"
+    );
 }
 
 #[test]

@@ -49,7 +49,11 @@ pub enum Modal {
 impl Modal {
     /// Whether printable keys go into a text field.
     pub fn wants_text(&self) -> bool {
-        matches!(self, Modal::Switchover(d) if d.needs_typing())
+        match self {
+            Modal::Switchover(d) => d.needs_typing(),
+            Modal::Confirm(c) => c.expiry.is_some(),
+            _ => false,
+        }
     }
 }
 
@@ -124,6 +128,8 @@ pub struct Confirm {
     /// What the confirm button does.
     pub effect: Effect,
     pub focus: usize,
+    /// Maintenance on: how long, as typed (`90m`, `4h`; empty: until turned off).
+    pub expiry: Option<String>,
 }
 
 /// Picking a script of the allow-list, then the host to run it on.

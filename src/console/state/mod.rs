@@ -178,6 +178,8 @@ pub struct State {
     pub modal: Option<Modal>,
     pub status: Option<Status>,
     pub inflight: Vec<InFlight>,
+    /// The correlation id of the operator's last accepted action (`I` shows its events).
+    pub last_incident: Option<String>,
     /// The script run shown in the output pane, as far as it has gone.
     pub script_view: Option<ScriptRunView>,
     /// The configuration shown by the describe view, kept live.
@@ -236,6 +238,7 @@ impl State {
             modal: None,
             status: None,
             inflight: Vec::new(),
+            last_incident: None,
             script_view: None,
             pair_config: None,
             history: HashMap::new(),
@@ -540,6 +543,7 @@ impl State {
     /// Notes an accepted request as in flight.
     pub fn start_flight(&mut self, req: &Request, acc: &Accepted) {
         let what = req.command.describe();
+        self.last_incident = Some(acc.correlation.clone());
         let flight = match &req.command {
             Command::Switchover { pair, .. } => Flight::Switchover { pair: pair.clone() },
             Command::RunScript { .. } => match &acc.run {
@@ -564,7 +568,7 @@ impl State {
         });
         self.status = Some(Status {
             level: Level::Progress,
-            text: format!("{what}: {acc}"),
+            text: format!("{what}: {acc} (I: its events)"),
         });
     }
 

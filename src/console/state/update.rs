@@ -8,7 +8,17 @@ use super::{
 };
 use crate::console::keys::{self, Action, Grant, Key, Lookup, Scope};
 use crate::console::source::{Ask, Clock, DrillOp, Page};
-use crate::wire::{Accepted, Command, ErrorBody, PlanView, Request};
+use crate::engine::time::{Span, parse_span};
+use crate::wire::{Accepted, Command, ErrorBody, MAX_MAINTENANCE, PlanView, Request};
+
+/// A maintenance expiry the controller takes: more than nothing, at most 30 days.
+fn check_expiry(s: Span, text: &str) -> Result<Span, String> {
+    if s.as_ms() == 0 || s > MAX_MAINTENANCE {
+        Err(format!("`{}` is not from 1s to 30d", text.trim()))
+    } else {
+        Ok(s)
+    }
+}
 
 /// What happened: a key, or the result of an effect.
 #[derive(Clone, Debug, PartialEq)]
@@ -151,6 +161,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 && d.typed.chars().count() < FILTER_MAX
             {
                 d.typed.push(c);
+            } else if let Some(Modal::Confirm(Confirm { expiry: Some(t), .. })) = &mut state.modal
+                && t.chars().count() < 16
+            {
+                t.push(c);
             }
             vec![]
         }
@@ -160,6 +174,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.log.refilter();
             } else if let Some(Modal::Switchover(d)) = &mut state.modal {
                 d.typed.pop();
+            } else if let Some(Modal::Confirm(Confirm { expiry: Some(t), .. })) = &mut state.modal {
+                t.pop();
             }
             vec![]
         }
@@ -468,6 +484,7 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
                         expires: None,
                     })),
                     focus: 0,
+                    expiry: on.then(String::new),
                 }));
             }
         }
@@ -576,9 +593,26 @@ fn view_key(state: &mut State, a: Action) -> Vec<Effect> {
                     button: "Reset counter".into(),
                     effect: Effect::Request(Request::new(Command::ResetAntiFlap { pair })),
                     focus: 0,
+                    expiry: None,
                 }));
             }
         }
+        Action::Incident => match state.last_incident.clone() {
+            Some(c) => {
+                state.view = EVENTS;
+                state.detail = None;
+                state.host_detail = None;
+                state.log.correlation = Some(c.clone());
+                state.log.refilter();
+                status(
+                    state,
+                    Level::Info,
+                    format!("the events of incident {c}, followed (Esc shows all)"),
+                );
+                return state.log.set_follow(true).map(Effect::LoadEvents).into_iter().collect();
+            }
+            None => status(state, Level::Info, "no action of yours accepted yet in this console"),
+        },
         Action::Redraw => return vec![Effect::Redraw],
         Action::Export => return vec![Effect::ExportEvents],
         _ => {}
@@ -662,7 +696,21 @@ fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
                 if matches!(c.effect, Effect::Drill(DrillOp::Play(_))) {
                     state.view = DRILL;
                 }
-                effects.push(c.effect.clone());
+                let mut effect = c.effect.clone();
+                if let (Some(text), Effect::Request(req)) = (&c.expiry, &mut effect)
+                    && let Command::Maintenance { expires, .. } = &mut req.command
+                    && !text.trim().is_empty()
+                {
+                    match parse_span(text).and_then(|s| check_expiry(s, text)) {
+                        Ok(span) => *expires = Some(span),
+                        Err(e) => {
+                            let text = format!("maintenance for `{}`: {e}", text.trim());
+                            status(state, Level::Error, text);
+                            return vec![];
+                        }
+                    }
+                }
+                effects.push(effect);
                 keep = false;
             }
             Action::Open => keep = false,
@@ -769,6 +817,7 @@ fn modal_key(state: &mut State, a: Action) -> Vec<Effect> {
                     button: format!("Play {what}"),
                     effect: Effect::Drill(DrillOp::Play(name)),
                     focus: 0,
+                    expiry: None,
                 }));
                 return effects;
             }

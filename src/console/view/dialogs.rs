@@ -89,12 +89,21 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, m: &Modal) 
             );
         }
         Modal::Confirm(c) => {
-            let inner = dialog_box(f, area, 64, c.lines.len() as u16 + 5, &c.title, theme);
-            let out = c
+            let extra = if c.expiry.is_some() { 2 } else { 0 };
+            let inner = dialog_box(f, area, 64, c.lines.len() as u16 + 5 + extra, &c.title, theme);
+            let mut out: Vec<Line> = c
                 .lines
                 .iter()
                 .map(|l| Line::from(span(l.clone(), theme, Role::Text)))
                 .collect();
+            if let Some(t) = &c.expiry {
+                out.push(Line::raw(""));
+                out.push(Line::from(vec![
+                    span("for: ", theme, Role::Key),
+                    span(format!("{t}_"), theme, Role::Input),
+                    span("  (e.g. 90m, 4h; empty: until turned off)", theme, Role::Dim),
+                ]));
+            }
             lines(f, inner, out, 0, theme.get(Role::Dialog));
             f.render_widget(
                 Paragraph::new(buttons(&["Cancel", &c.button], c.focus, &[true, true], theme)),
