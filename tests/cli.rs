@@ -206,3 +206,10 @@ fn built_in_scenarios_refuse_a_foreign_topology() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("use it with --scenario random"));
 }
+
+// The live commands and their API client, against real controllers.
+#[path = "daemon/harness.rs"]
+mod harness;
+
+#[path = "cli/client.rs"]
+mod client;
