@@ -333,12 +333,27 @@ impl Reader {
 
     /// Up to `limit` events with `seq > after`, oldest first.
     pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<EventRecord>, JournalError> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT record FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
-            .map_err(|e| self.sql(e))?;
+        self.events_where(
+            "SELECT record FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            after,
+            limit,
+        )
+    }
+
+    /// The newest `limit` events with `seq < before`, oldest first (paging back from
+    /// the end: `before` past the last `seq` gives the last events).
+    pub fn events_before(&self, before: u64, limit: usize) -> Result<Vec<EventRecord>, JournalError> {
+        self.events_where(
+            "SELECT record FROM (SELECT seq, record FROM events WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2) ORDER BY seq",
+            before,
+            limit,
+        )
+    }
+
+    fn events_where(&self, sql: &str, cursor: u64, limit: usize) -> Result<Vec<EventRecord>, JournalError> {
+        let mut st = self.conn.prepare_cached(sql).map_err(|e| self.sql(e))?;
         let rows = st
-            .query_map(params![after.min(i64::MAX as u64) as i64, limit as i64], |r| {
+            .query_map(params![cursor.min(i64::MAX as u64) as i64, limit as i64], |r| {
                 r.get::<_, String>(0)
             })
             .map_err(|e| self.sql(e))?;

@@ -167,6 +167,17 @@ pub struct EventPage {
     pub next: u64,
 }
 
+/// `GET /v1/whoami`: the caller's token as the answering controller knows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Whoami {
+    /// The token's name: the operator the journal records.
+    pub name: String,
+    /// `viewer`, `operator` or `admin`.
+    pub role: String,
+    /// The answering controller's site.
+    pub site: String,
+}
+
 /// A dry run's answer: the plan and its pre-flight checks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanAnswer {

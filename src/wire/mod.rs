@@ -22,7 +22,8 @@ mod snapshot;
 mod state;
 
 pub use api::{
-    EventPage, PlanAnswer, RunView, TopoApp, TopoGroup, TopoHost, TopoPair, TopoScript, TopoSite, TopoVip, TopologyView,
+    EventPage, PlanAnswer, RunView, TopoApp, TopoGroup, TopoHost, TopoPair, TopoScript, TopoSite, TopoVip,
+    TopologyView, Whoami,
 };
 pub use build::{site_snapshot, skeleton};
 pub use error::{ErrorBody, OpError};

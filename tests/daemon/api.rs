@@ -57,6 +57,22 @@ async fn tokens_roles_and_hostile_requests_get_4xx_json() {
     let (s, _) = post(u, "/v1/anti-flap/reset", Some(OPERATOR), r#"{"pair":"p"}"#).await;
     assert_eq!(s, 403, "resetting anti-flap needs an admin");
     assert!(!v.to_string().contains(VIEWER), "a token never shows in an error");
+    // Who a token is, never its secret: what a console offers follows the role.
+    for (token, name, role) in [
+        (VIEWER, "watcher", "viewer"),
+        (OPERATOR, "alice", "operator"),
+        (ADMIN, "root", "admin"),
+    ] {
+        let (s, v) = get(u, "/v1/whoami", Some(token)).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(
+            (v["name"].as_str(), v["role"].as_str(), v["site"].as_str()),
+            (Some(name), Some(role), Some("east"))
+        );
+        assert!(!v.to_string().contains(token));
+    }
+    assert_eq!(get(u, "/v1/whoami", None).await.0, 401);
+    assert_eq!(get(u, "/v1/whoami", Some(AGENT)).await.0, 403);
 
     let cases: Vec<(&str, String, u16)> = vec![
         ("/v1/switchover", "{\"pair\":".into(), 400),
@@ -102,6 +118,8 @@ async fn tokens_roles_and_hostile_requests_get_4xx_json() {
         ("/v1/events?limit=100000", 400),
         ("/v1/events?colour=red", 400),
         ("/v1/events?after=99999999999999999999999", 400),
+        ("/v1/events?after=1&before=5", 400),
+        ("/v1/events?before=start", 400),
         ("/v1/runs/abc", 400),
         ("/v1/runs/77", 404),
         ("/v1/nothing", 404),
@@ -152,6 +170,23 @@ async fn a_crash_fails_over_and_the_stream_resumes_without_gap_or_duplicate() {
     let events = all_events(&u).await;
     let ids: Vec<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
     assert!(ids.contains(&"5064") && ids.contains(&"HC-1102"), "{ids:?}");
+    // Paging back from the end: the newest events, oldest first, then the ones before.
+    let seqs = |v: &serde_json::Value| -> Vec<u64> {
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["seq"].as_u64())
+            .collect()
+    };
+    let n = events.len() as u64;
+    let (s, v) = get(&u, "/v1/events?before=end&limit=3", Some(VIEWER)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(seqs(&v), vec![n - 2, n - 1, n]);
+    let (_, v) = get(&u, &format!("/v1/events?before={}&limit=2", n - 2), Some(VIEWER)).await;
+    assert_eq!(seqs(&v), vec![n - 4, n - 3]);
+    let (_, v) = get(&u, "/v1/events?before=3&limit=10", Some(VIEWER)).await;
+    assert_eq!(seqs(&v), vec![1, 2]);
 
     // The stream from the middle: exactly the events after the cursor, in order.
     let cursor = before;

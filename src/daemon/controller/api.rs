@@ -92,6 +92,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/metrics", get(metrics))
         .route("/v1/topology", get(topology))
         .route("/v1/snapshot", get(snapshot))
+        .route("/v1/whoami", get(whoami))
         .route("/v1/events", get(events))
         .route("/v1/events/stream", get(stream))
         .route("/v1/switchover", post(switchover))
@@ -123,6 +124,7 @@ async fn timing(State(shared): State<Arc<Shared>>, req: axum::extract::Request, 
             | "/readyz"
             | "/metrics"
             | "/v1/topology"
+            | "/v1/whoami"
             | "/v1/snapshot"
             | "/v1/events"
             | "/v1/events/stream"
@@ -237,15 +239,42 @@ fn parse_cursor(what: &str, v: &str) -> ApiResult<u64> {
     })
 }
 
+/// `GET /v1/whoami`: the caller's token as this controller knows it (its name and role,
+/// never its secret), so a console offers only what the role may do.
+async fn whoami(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult<Json<wire::Whoami>> {
+    let id = authorize(&shared, &headers, Role::may_view)?;
+    Ok(Json(wire::Whoami {
+        name: id.name,
+        role: id.role.as_str().to_string(),
+        site: shared.site_id.clone(),
+    }))
+}
+
+/// Where a page of the journal starts.
+#[derive(Clone, Copy)]
+enum Cursor {
+    After(u64),
+    Before(u64),
+}
+
 async fn read_events(shared: &Shared, after: u64, limit: usize) -> ApiResult<Vec<EventRecord>> {
+    read_page(shared, Cursor::After(after), limit).await
+}
+
+async fn read_page(shared: &Shared, cursor: Cursor, limit: usize) -> ApiResult<Vec<EventRecord>> {
     let path = shared.journal_path.clone();
-    tokio::task::spawn_blocking(move || Reader::open(&path).and_then(|r| r.events_after(after, limit)))
-        .await
-        .map_err(|_| ApiError::unavailable())?
-        .map_err(|e| {
-            eprintln!("hactl controller: {}", escape(&e.to_string()));
-            ApiError::unavailable()
+    tokio::task::spawn_blocking(move || {
+        Reader::open(&path).and_then(|r| match cursor {
+            Cursor::After(after) => r.events_after(after, limit),
+            Cursor::Before(before) => r.events_before(before, limit),
         })
+    })
+    .await
+    .map_err(|_| ApiError::unavailable())?
+    .map_err(|e| {
+        eprintln!("hactl controller: {}", escape(&e.to_string()));
+        ApiError::unavailable()
+    })
 }
 
 async fn events(
@@ -254,11 +283,21 @@ async fn events(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<wire::EventPage>> {
     authorize(&shared, &headers, Role::may_view)?;
-    parse_query(&q, &["after", "limit"])?;
-    let after = q.get("after").map_or(Ok(0), |v| parse_cursor("after", v))?;
+    parse_query(&q, &["after", "before", "limit"])?;
+    let cursor = match (q.get("after"), q.get("before")) {
+        (Some(_), Some(_)) => return Err(ApiError::bad("give after or before, not both")),
+        (_, Some(v)) if v.trim() == "end" => Cursor::Before(u64::MAX),
+        (_, Some(v)) => Cursor::Before(parse_cursor("before", v)?),
+        (Some(v), None) => Cursor::After(parse_cursor("after", v)?),
+        (None, None) => Cursor::After(0),
+    };
     let limit = parse_limit(&q)?;
-    let page = read_events(&shared, after, limit).await?;
-    let next = page.last().map_or(after, |e| e.seq);
+    let page = read_page(&shared, cursor, limit).await?;
+    let next = match (page.last(), cursor) {
+        (Some(e), _) => e.seq,
+        (None, Cursor::After(after)) => after,
+        (None, Cursor::Before(before)) => before.saturating_sub(1).min(i64::MAX as u64),
+    };
     Ok(Json(wire::EventPage {
         site: shared.site_id.clone(),
         events: page,
