@@ -25,7 +25,7 @@ pub use sse::{EventStream, SseEvent, SseParser};
 
 use crate::wire::{
     Accepted, Command, CommandKind, ErrorBody, EventPage, PlanAnswer, PlanView, Request, RunId, RunView, Snapshot,
-    TopologyView,
+    TopologyView, Whoami,
 };
 
 /// The largest answer read (a snapshot of thousands of pairs is a few MiB).
@@ -213,6 +213,20 @@ impl Client {
         let after = after.unwrap_or(0);
         self.call(self.get(&format!("/v1/events?after={after}&limit={limit}")))
             .await
+    }
+
+    /// `GET /v1/events?before=`: up to `limit` (1 to 1000) events before the cursor
+    /// `before`, the newest of them, oldest first; `None` pages back from the end (the
+    /// last events logged).
+    pub async fn events_before(&self, before: Option<u64>, limit: usize) -> Result<EventPage, ClientError> {
+        let before = before.map_or("end".to_string(), |b| b.to_string());
+        self.call(self.get(&format!("/v1/events?before={before}&limit={limit}")))
+            .await
+    }
+
+    /// `GET /v1/whoami`: the token's name and role as this controller knows them.
+    pub async fn whoami(&self) -> Result<Whoami, ClientError> {
+        self.call(self.get("/v1/whoami")).await
     }
 
     /// `GET /v1/events/stream`: the events after `last_event_id` (every event when none),
