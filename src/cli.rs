@@ -30,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Rehearse failures on a simulated deployment (the console, or headless with --headless).
     Drill(DrillArgs),
+    /// The operations console on live controllers: every site's state and events at once.
+    Console(crate::console::ConsoleArgs),
     /// Run a site's controller: the engine on real hosts, the journal and the API.
     Controller(crate::daemon::controller::ControllerArgs),
     /// Run a host's agent: supervise its applications for the site's controller.
@@ -199,6 +201,7 @@ pub fn clap_exit(e: clap::Error) -> ExitCode {
 pub fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         Command::Drill(args) => drill(args),
+        Command::Console(args) => crate::console::run_live(args),
         Command::Controller(args) => controller(args),
         Command::Agent(args) => agent(args),
         Command::Lab { command } => Ok(crate::daemon::lab::run(command).map_err(UsageError)?),

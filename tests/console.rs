@@ -11,10 +11,14 @@ mod cli;
 mod connstate;
 #[path = "console/e2e.rs"]
 mod e2e;
+#[path = "daemon/harness.rs"]
+mod harness;
 #[path = "console/idle.rs"]
 mod idle;
 #[path = "console/keyscripts.rs"]
 mod keyscripts;
+#[path = "console/live.rs"]
+mod live;
 #[path = "console/navigation.rs"]
 mod navigation;
 #[path = "console/screenshots.rs"]

@@ -239,8 +239,9 @@ pub fn run<S: Source>(mut console: Console<S>) -> io::Result<Option<i32>> {
             break;
         }
         let now = Instant::now();
-        console.tick(now);
+        // The wall clock first: events taken in this turn arrived now.
         console.set_wall_clock(SystemTime::now());
+        console.tick(now);
         if console.state.dirty && console.draw(&mut terminal).is_err() {
             break; // the terminal is gone
         }

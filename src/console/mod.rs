@@ -1,5 +1,5 @@
 //! The console: a terminal UI over a deployment, built on ratatui. It reads everything
-//! through one [`source::Source`] (here a drill in this process; later live controllers),
+//! through one [`source::Source`] (a drill in this process, or live controllers),
 //! keeps a model ([`state`]), draws it with pure view functions ([`view`]), takes keys
 //! from one table ([`keys`]), styles by role ([`theme`]) and owns the terminal only
 //! through a guard that always restores it ([`term`]). [`app`] is the event loop.
@@ -20,7 +20,21 @@ use crate::cli::{DrillArgs, DrillPlan, UsageError};
 use crate::engine::{Operator, config};
 
 pub use app::Console;
-pub use source::{DrillSource, Source};
+pub use source::{DrillSource, LiveSource, Source};
+
+/// `hactl console`: the console on live controllers.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub connect: crate::client::ConnectArgs,
+    /// Offer no action that changes the deployment (a viewer's token gives this anyway).
+    #[arg(long)]
+    pub read_only: bool,
+    /// Console theme: default, dark, light, high-contrast, or a theme file (default: the
+    /// context's theme).
+    #[arg(long, value_name = "NAME|FILE")]
+    pub theme: Option<String>,
+}
 
 /// What the console runs with, besides its source.
 #[derive(Clone, Debug)]
@@ -111,6 +125,42 @@ pub fn run_drill(args: &DrillArgs, plan: DrillPlan) -> color_eyre::Result<ExitCo
         theme,
         read_only: read_only_from_env(),
         operator,
+        event_cap: event_cap_from_env(),
+    };
+    Ok(match run(source, opts)? {
+        Some(sig) => ExitCode::from(term::signal_exit_code(sig)),
+        None => ExitCode::SUCCESS,
+    })
+}
+
+/// `hactl console`: the console on the controllers the flags, the environment or the
+/// context name. Every mistake is one line before the terminal is touched; a controller
+/// that does not answer is not one (the console starts, shows it RECONNECTING and keeps
+/// trying).
+pub fn run_live(args: ConsoleArgs) -> color_eyre::Result<ExitCode> {
+    let target = args.connect.resolve().map_err(UsageError)?;
+    if target.endpoints.iter().any(|e| e.token.is_none()) {
+        return Err(UsageError(
+            "no token: give --token-file FILE (or HACTL_TOKEN_FILE, or token-file in the context); a controller answers nothing without one".into(),
+        )
+        .into());
+    }
+    let theme = theme::Theme::load(
+        args.theme.as_deref().or(target.theme.as_deref()),
+        theme::Depth::detect(),
+    )
+    .map_err(|e| UsageError(e.to_string()))?;
+    if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        return Err(UsageError(
+            "the console needs a terminal; without one, use hactl status, hactl events or the API".into(),
+        )
+        .into());
+    }
+    let source = LiveSource::start(&target.endpoints).map_err(UsageError)?;
+    let opts = Options {
+        theme,
+        read_only: args.read_only || read_only_from_env(),
+        operator: operator_from_env(),
         event_cap: event_cap_from_env(),
     };
     Ok(match run(source, opts)? {

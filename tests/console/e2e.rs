@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// `tmux ARGS`, with a usable TERM even where the test runner has none (CI).
-fn tmux_cmd() -> Command {
+pub fn tmux_cmd() -> Command {
     let mut c = Command::new("tmux");
     if std::env::var("TERM").map_or(true, |t| t.is_empty() || t == "dumb") {
         c.env("TERM", "xterm-256color");
@@ -14,12 +14,12 @@ fn tmux_cmd() -> Command {
     c
 }
 
-fn tmux(args: &[&str]) -> String {
+pub fn tmux(args: &[&str]) -> String {
     let out = tmux_cmd().args(args).output().expect("tmux runs");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn wait_for(session: &str, what: &str, secs: u64) -> String {
+pub fn wait_for(session: &str, what: &str, secs: u64) -> String {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let screen = tmux(&["capture-pane", "-p", "-t", session]);
@@ -34,7 +34,7 @@ fn wait_for(session: &str, what: &str, secs: u64) -> String {
     }
 }
 
-struct Session(String);
+pub struct Session(pub String);
 impl Drop for Session {
     fn drop(&mut self) {
         let _ = tmux_cmd().args(["kill-session", "-t", &self.0]).output();

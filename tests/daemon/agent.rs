@@ -9,21 +9,7 @@ use std::time::{Duration, Instant};
 use super::harness::*;
 
 pub fn topology(port: u16) -> String {
-    let bin = env!("CARGO_BIN_EXE_hactl");
-    let app = |id: &str, host: &str, ip: &str| {
-        format!(
-            r#"
-[[app]]
-id = "{id}"
-kind = "sip-server"
-host = "{host}"
-start = ["{bin}", "sip-responder", "--listen", "{ip}:{port}", "--name", "{host}"]
-restart-delay = "1s"
-probe = {{ kind = "sip-options", port = {port}, interval = "300ms", timeout = "250ms", failures = 2 }}
-backup-check = {{ enabled = false }}
-"#
-        )
-    };
+    let app = |id: &str, host: &str, ip: &str| sip_app(id, host, ip, port);
     format!(
         r#"
 [controller]

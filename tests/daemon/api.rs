@@ -187,6 +187,12 @@ async fn a_crash_fails_over_and_the_stream_resumes_without_gap_or_duplicate() {
     assert_eq!(seqs(&v), vec![n - 4, n - 3]);
     let (_, v) = get(&u, "/v1/events?before=3&limit=10", Some(VIEWER)).await;
     assert_eq!(seqs(&v), vec![1, 2]);
+    let (_, v) = get(&u, "/v1/events?before=1", Some(VIEWER)).await;
+    assert_eq!(
+        (seqs(&v), v["next"].as_u64()),
+        (vec![], Some(0)),
+        "nothing before the first"
+    );
 
     // The stream from the middle: exactly the events after the cursor, in order.
     let cursor = before;

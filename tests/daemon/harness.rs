@@ -61,6 +61,24 @@ id = "hello"
 command = "/bin/echo"
 "#;
 
+/// An application of a test deployment: the built-in SIP responder on `ip:port`, probed
+/// with OPTIONS.
+pub fn sip_app(id: &str, host: &str, ip: &str, port: u16) -> String {
+    let bin = env!("CARGO_BIN_EXE_hactl");
+    format!(
+        r#"
+[[app]]
+id = "{id}"
+kind = "sip-server"
+host = "{host}"
+start = ["{bin}", "sip-responder", "--listen", "{ip}:{port}", "--name", "{host}"]
+restart-delay = "1s"
+probe = {{ kind = "sip-options", port = {port}, interval = "300ms", timeout = "250ms", failures = 2 }}
+backup-check = {{ enabled = false }}
+"#
+    )
+}
+
 pub const OPERATOR: &str = "operator-secret-0123456789";
 pub const VIEWER: &str = "viewer-secret-0123456789";
 pub const ADMIN: &str = "admin-secret-0123456789";

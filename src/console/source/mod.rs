@@ -11,11 +11,14 @@
 //! [`DrillSource`] reads an in-process drill ([`drill`]); a source over live controllers
 //! implements the same trait, so the views need no change.
 
+mod controller;
 mod drill;
+mod live;
 
 use std::time::{Duration, Instant};
 
 pub use drill::DrillSource;
+pub use live::{LiveSource, STALE_AFTER};
 
 pub use crate::console::keys::Grant;
 use crate::wire::{Accepted, ErrorBody, EventRecord, PlanView, Request, RunId, Snapshot};

@@ -225,6 +225,17 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                         state.modal = Some(Modal::ScriptOutput { run });
                     }
                 }
+                // No answer is not a refusal: it may have been carried out.
+                Err(e) if e.error == "unreachable" => status(
+                    state,
+                    Level::Error,
+                    format!(
+                        "{}: no answer ({}); it may have been carried out (request id {}): see the Events view",
+                        req.command.describe(),
+                        e.detail,
+                        req.request_id.as_deref().unwrap_or("none")
+                    ),
+                ),
                 Err(e) => status(state, Level::Error, format!("{} refused: {e}", req.command.describe())),
             }
             vec![]

@@ -12,7 +12,6 @@ use super::{age, ago, fit, row, sev_role, severity, span};
 use crate::console::state::health;
 use crate::console::state::{Mark, State};
 use crate::console::theme::{Role, Theme};
-use crate::engine::Time;
 use crate::wire::{EventRecord, PairView};
 
 /// Whether an event is about this pair: the pair itself, one of its instances, or its
@@ -224,7 +223,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
         let (tag, role) = severity(crate::console::state::SEVERITIES[worst]);
         out.push(Line::from(vec![
             span(format!("▸ {c} "), theme, Role::Key),
-            span(format!("{} ", Time(first.t_ms)), theme, Role::Dim),
+            span(format!("{} ", super::at(state, first.t_ms)), theme, Role::Dim),
             span(format!("{tag} "), theme, role),
             span(format!("{} events: ", evs.len()), theme, Role::Dim),
             span(first.message.clone(), theme, Role::Text),

@@ -185,7 +185,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, m: &Modal) 
                         .iter()
                         .map(|(t, l)| {
                             Line::from(vec![
-                                span(format!("{} ", Time(*t)), theme, Role::Dim),
+                                span(format!("{} ", super::at(state, *t)), theme, Role::Dim),
                                 span(l.clone(), theme, Role::Text),
                             ])
                         })

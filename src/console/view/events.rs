@@ -7,10 +7,9 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::{fit, hms, select, severity, span, tail, window};
+use super::{at, fit, hms, select, severity, span, tail, window};
 use crate::console::state::{SEVERITIES, State};
 use crate::console::theme::{Role, Theme};
-use crate::engine::Time;
 
 pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let log = &state.log;
@@ -97,7 +96,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let e = &log.all[i];
         let selected = pos == log.sel && !log.follow;
         let (tag, role) = severity(e.severity);
-        let t = Time(e.t_ms).to_string();
+        let t = at(state, e.t_ms);
         let mut spans = vec![span(
             format!("{}{}", if selected { "▶" } else { " " }, fit(&t, 12)),
             theme,
@@ -156,7 +155,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             span(
                 format!(
                     "{} from {} about {}{}{wall}",
-                    Time(e.t_ms),
+                    at(state, e.t_ms),
                     e.source,
                     e.subject,
                     e.correlation

@@ -12,7 +12,7 @@ use ratatui::widgets::Paragraph;
 use super::{age, fit, severity, span};
 use crate::console::state::{State, host_sev};
 use crate::console::theme::{Role, Theme};
-use crate::engine::{AppStatus, Mode, Time, VipObs};
+use crate::engine::{AppStatus, Mode, VipObs};
 use crate::wire::AgentState;
 use crate::wire::{EventRecord, HostView};
 
@@ -190,7 +190,7 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme, id: &str) {
     for e in related.iter().take(room) {
         let (tag, role) = severity(e.severity);
         out.push(Line::from(vec![
-            span(format!("  {} ", Time(e.t_ms)), theme, Role::Dim),
+            span(format!("  {} ", super::at(state, e.t_ms)), theme, Role::Dim),
             span(format!("{tag} "), theme, role),
             span(format!("{} ", fit(e.id.code(), 8)), theme, Role::Key),
             span(fit(&e.message, w.saturating_sub(29)), theme, Role::Text),

@@ -261,6 +261,16 @@ pub(crate) fn hms(ms: u64) -> String {
     format!("{:02}:{:02}:{:02}", (s / 3600) % 24, (s / 60) % 60, s % 60)
 }
 
+/// When something happened, as this console's data counts time: the drill's virtual
+/// time (`1:02.350`), or a live controller's wall clock in UTC (`12:00:07.350`).
+pub(crate) fn at(state: &State, t_ms: u64) -> String {
+    if state.is_drill() {
+        crate::engine::Time(t_ms).to_string()
+    } else {
+        format!("{}.{:03}", hms(t_ms), t_ms % 1000)
+    }
+}
+
 /// `79ms ago`, `3m20s ago`: an age that cannot be read as a duration.
 pub(crate) fn ago(ms: u64) -> String {
     format!("{} ago", age(ms))

@@ -296,7 +296,8 @@ async fn events(
     let next = match (page.last(), cursor) {
         (Some(e), _) => e.seq,
         (None, Cursor::After(after)) => after,
-        (None, Cursor::Before(before)) => before.saturating_sub(1).min(i64::MAX as u64),
+        // Nothing before the cursor: forward paging starts at the start.
+        (None, Cursor::Before(_)) => 0,
     };
     Ok(Json(wire::EventPage {
         site: shared.site_id.clone(),
