@@ -179,12 +179,13 @@ fn up_restart_down(lab: &Lab, extra: &[&str]) {
         let f = v["tokens"][role].as_str().expect("token file");
         assert!(std::fs::read_to_string(f).expect("token").trim().len() >= 32);
     }
-    assert!(
-        v["console"]
-            .as_str()
-            .is_some_and(|c| c.contains("console --controller")),
-        "{v}"
-    );
+    // The console on both sites' controllers, each named by its URL.
+    let console = v["console"].as_str().unwrap_or_default();
+    assert!(console.contains("console --controller"), "{v}");
+    for c in v["controllers"].as_array().unwrap() {
+        let url = c["url"].as_str().unwrap();
+        assert!(console.contains(&format!("--controller {url}")), "{console}");
+    }
     for site in ["east", "west"] {
         assert_eq!(pair(&v, site)["redundancy"], "ok", "{site}");
     }

@@ -65,7 +65,7 @@ fn conn(site: &str, state: ConnState) -> Connection {
         state,
         sites: vec![site.into()],
         stale_ms,
-        error: None,
+        error: stale_ms.map(|_| format!("http://192.0.2.2:7400: cannot reach the controller: cannot connect: {site}")),
     }
 }
 
@@ -105,6 +105,7 @@ fn states() -> Vec<(&'static str, Connection)> {
             Connection {
                 label: "http://192.0.2.9:7400".into(),
                 state: ConnState::Reconnecting { in_secs: 2 },
+                error: Some("http://192.0.2.9:7400: a valid bearer token is required (401 unauthorized)".into()),
                 ..Connection::default()
             },
         ),

@@ -43,6 +43,15 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             span(fit(&ctl, 22.max(ctl.chars().count() + 1)), theme, r),
             span(format!("mode: {mode}"), theme, mr),
         ]));
+        if stale.is_some()
+            && let Some(err) = state
+                .connections
+                .iter()
+                .find(|c| c.sites.contains(&s.id))
+                .and_then(|c| c.error.as_ref())
+        {
+            out.push(Line::from(span(format!("  last attempt: {err}"), theme, Role::Dim)));
+        }
         match (&s.peer, &s.link) {
             (Some(peer), Some(l)) => {
                 let (st, r) = match l.state {
@@ -83,6 +92,21 @@ pub fn draw(f: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Role::Warn,
             ))),
             _ => {}
+        }
+        out.push(Line::raw(""));
+    }
+    // Controllers never reached: no site known yet, only why.
+    for c in state
+        .connections
+        .iter()
+        .filter(|c| c.sites.is_empty() && !c.state.healthy())
+    {
+        out.push(Line::from(vec![
+            span(format!("controller {}", c.label), theme, Role::Title),
+            span(format!(" [?] never reached, {}", c.state.label()), theme, Role::Warn),
+        ]));
+        if let Some(err) = &c.error {
+            out.push(Line::from(span(format!("  last attempt: {err}"), theme, Role::Dim)));
         }
         out.push(Line::raw(""));
     }

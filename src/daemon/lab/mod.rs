@@ -395,10 +395,16 @@ fn describe(dir: &Path, state: &State) -> Result<serde_json::Value, String> {
         .as_ref()
         .map(|n| format!("ip netns exec {n} "))
         .unwrap_or_default();
+    // Both sites' controllers at once (from the first one's namespace, which reaches the
+    // other's over the bridge).
     let console = format!(
-        "{inside}{} console --controller {} --token-file {}",
+        "{inside}{} console {} --token-file {}",
         hactl()?.display(),
-        first.url,
+        plan.sites
+            .iter()
+            .map(|s| format!("--controller {}", s.url))
+            .collect::<Vec<_>>()
+            .join(" "),
         plan::role_token(dir, "operator").display()
     );
     let curl = format!(
