@@ -6,7 +6,10 @@
 //! - keystroke-to-frame latency (key handled, frame diffed and written), against writing
 //!   an empty frame;
 //! - CPU and bytes written per second by the real binary in tmux with the drill paused,
-//!   against the same binary running the drill at 1x (skipped without tmux).
+//!   against the same binary running the drill at 1x (skipped without tmux);
+//! - the live console ([`live`]): keystroke-to-frame while it takes in 1,000 events a
+//!   second, against the same on the drill; and the real binary's CPU and bytes on an idle
+//!   real controller, against the paused and the running drill.
 //!
 //! Run: `cargo bench --bench console`.
 
@@ -14,6 +17,9 @@ use std::hint::black_box;
 use std::io;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+#[path = "console/live.rs"]
+mod live;
 
 use hactl::console::keys::Key;
 use hactl::console::source::{Ask, ConnState, Connection, Grant, Reply, ScriptChoice, ScriptRunView};
@@ -39,7 +45,7 @@ fn time(budget: Duration, mut f: impl FnMut()) -> Duration {
     start.elapsed() / n.max(1)
 }
 
-fn operator() -> Operator {
+pub fn operator() -> Operator {
     Operator {
         name: "bench".into(),
         from: None,
@@ -143,7 +149,7 @@ fn empty_render(w: u16, h: u16) -> Duration {
     })
 }
 
-fn sink_terminal(w: u16, h: u16) -> Terminal<CrosstermBackend<io::Sink>> {
+pub fn sink_terminal(w: u16, h: u16) -> Terminal<CrosstermBackend<io::Sink>> {
     Terminal::with_options(
         CrosstermBackend::new(io::sink()),
         TerminalOptions {
@@ -203,18 +209,26 @@ fn idle_run(paused: bool, secs: u64) -> Option<(f64, f64)> {
         tmux(&["send-keys", "-t", &s, "Space"]);
     }
     std::thread::sleep(Duration::from_secs(1));
-    let pid = String::from_utf8(tmux(&["list-panes", "-t", &s, "-F", "#{pane_pid}"])?.stdout).ok()?;
+    let measured = measure_pane(&s, secs, &out);
+    tmux(&["kill-session", "-t", &s]);
+    let _ = std::fs::remove_file(&out);
+    measured
+}
+
+/// The CPU share of the process in tmux session `s` and the bytes it writes to its
+/// terminal per second, over `secs` (the output piped to `out`).
+pub fn measure_pane(s: &str, secs: u64, out: &std::path::Path) -> Option<(f64, f64)> {
+    let tmux = |args: &[&str]| Command::new("tmux").args(args).output().ok();
+    let pid = String::from_utf8(tmux(&["list-panes", "-t", s, "-F", "#{pane_pid}"])?.stdout).ok()?;
     let pid = pid.trim().to_string();
-    tmux(&["pipe-pane", "-t", &s, "-o", &format!("cat >> {}", out.display())]);
+    tmux(&["pipe-pane", "-t", s, "-o", &format!("cat >> {}", out.display())]);
     let c0 = cpu_secs(&pid)?;
     let t0 = Instant::now();
     std::thread::sleep(Duration::from_secs(secs));
     let c1 = cpu_secs(&pid)?;
     let wall = t0.elapsed().as_secs_f64();
-    tmux(&["pipe-pane", "-t", &s]);
-    let bytes = std::fs::metadata(&out).map_or(0, |m| m.len()) as f64;
-    tmux(&["kill-session", "-t", &s]);
-    let _ = std::fs::remove_file(&out);
+    tmux(&["pipe-pane", "-t", s]);
+    let bytes = std::fs::metadata(out).map_or(0, |m| m.len()) as f64;
     Some(((c1 - c0) / wall * 100.0, bytes / wall))
 }
 
@@ -296,11 +310,36 @@ fn main() {
         us(filter)
     );
     println!();
-    match (idle_run(true, 10), idle_run(false, 10)) {
-        (Some((cpu_p, bytes_p)), Some((cpu_r, bytes_r))) => {
-            println!("| real binary in tmux, 120x40, 10 s | paused | running 1x (baseline) |\n|---|---|---|");
-            println!("| CPU, % of one core | {cpu_p:.2} % | {cpu_r:.2} % |");
-            println!("| bytes written to the terminal per second | {bytes_p:.0} B/s | {bytes_r:.0} B/s |");
+    let (url, sent) = live::stand_in(1000);
+    let mut c = live::console(&url);
+    c.key(Key::Char('3'));
+    let sent0 = sent.load(std::sync::atomic::Ordering::Relaxed);
+    let (mean, worst, took) = live::key_latency_streaming(&mut c, 50);
+    let sent1 = sent.load(std::sync::atomic::Ordering::Relaxed);
+    let drill = live::key_latency_drill(50);
+    println!(
+        "| key to frame written, live source taking in 1,000 events/s, Events view, 120x40 (mean of 50, one key per 100 ms turn) | {} | drill, same loop {} | {} |",
+        us(mean),
+        us(drill),
+        ratio(mean, drill)
+    );
+    println!("| the same, worst of 50 | {} | | |", us(worst));
+    println!(
+        "| events the console took in during those keys / sent by the stand-in | {took} / {} | | |",
+        sent1 - sent0
+    );
+    drop(c);
+    println!();
+    match (idle_run(true, 10), idle_run(false, 10), live::idle_run(10)) {
+        (Some((cpu_p, bytes_p)), Some((cpu_r, bytes_r)), live) => {
+            println!(
+                "| real binary in tmux, 120x40, 10 s | drill paused | drill running 1x (baseline) | live, idle controller |\n|---|---|---|---|"
+            );
+            let (cpu_l, bytes_l) = live.map_or(("n/a".to_string(), "n/a".to_string()), |(c, b)| {
+                (format!("{c:.2} %"), format!("{b:.0} B/s"))
+            });
+            println!("| CPU, % of one core | {cpu_p:.2} % | {cpu_r:.2} % | {cpu_l} |");
+            println!("| bytes written to the terminal per second | {bytes_p:.0} B/s | {bytes_r:.0} B/s | {bytes_l} |");
         }
         _ => println!("(idle CPU and bytes skipped: tmux is not installed)"),
     }
