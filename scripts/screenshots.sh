@@ -15,7 +15,8 @@ pages=$(mktemp -d)
 profile=$(mktemp -d)
 trap 'rm -rf "$pages" "$profile"' EXIT
 
-HACTL_SCREENSHOTS="$pages" cargo test --release --test console -- --exact screenshots::write_screenshot_pages
+HACTL_SCREENSHOTS="$pages" cargo test --release --test console -- --exact \
+  screenshots::write_screenshot_pages live::write_live_screenshot_pages
 
 mkdir -p screenshots
 for page in "$pages"/*.html; do

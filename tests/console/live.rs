@@ -152,32 +152,65 @@ async fn journal(url: &str) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// Two peered sites on loopback: each controller with its two agents and their SIP
+/// servers, every pair OK. Dropped (also when a test fails): agents, then the SIP
+/// servers, then the controllers, then the directory.
+struct TwoSites {
+    _agents: Vec<AgentProc>,
+    _leftovers: Leftovers,
+    east: Controller,
+    west: Controller,
+    e: String,
+    w: String,
+    pe: u16,
+    dir: Dir,
+}
+
+impl TwoSites {
+    async fn start(name: &str) -> TwoSites {
+        let (pe, pw, sip) = (free_port(), free_port(), free_port());
+        let leftovers = Leftovers(format!(":{sip} --name"));
+        let dir = Dir::with_topology(name, &topology(pe, pw, sip));
+        let d = dir.path();
+        let east = controller(d, "east", pe);
+        let west = controller(d, "west", pw);
+        let (e, w) = (east.url.clone(), west.url.clone());
+        until(15, "both controllers ready", || async {
+            get(&e, "/readyz", None).await.0 == 200 && get(&w, "/readyz", None).await.0 == 200
+        })
+        .await;
+        let agents = vec![
+            AgentProc::start(d, &e, "h1", "127.0.0.21"),
+            AgentProc::start(d, &e, "h2", "127.0.0.22"),
+            AgentProc::start(d, &w, "h3", "127.0.0.31"),
+            AgentProc::start(d, &w, "h4", "127.0.0.32"),
+        ];
+        until(30, "both pairs OK", || async {
+            pair(&e, "pe").await["redundancy"] == "ok" && pair(&w, "pw").await["redundancy"] == "ok"
+        })
+        .await;
+        TwoSites {
+            _agents: agents,
+            _leftovers: leftovers,
+            east,
+            west,
+            e,
+            w,
+            pe,
+            dir,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_live_console_switches_over_outlives_a_killed_controller_and_resumes_its_stream() {
     if no_tmux() {
         return;
     }
-    let (pe, pw, sip) = (free_port(), free_port(), free_port());
-    let _leftovers = Leftovers(format!(":{sip} --name"));
-    let dir = Dir::with_topology("live-console", &topology(pe, pw, sip));
-    let d = dir.path();
-    let mut east = controller(d, "east", pe);
-    let west = controller(d, "west", pw);
-    let (e, w) = (east.url.clone(), west.url.clone());
-    until(15, "both controllers ready", || async {
-        get(&e, "/readyz", None).await.0 == 200 && get(&w, "/readyz", None).await.0 == 200
-    })
-    .await;
-    let _agents = [
-        AgentProc::start(d, &e, "h1", "127.0.0.21"),
-        AgentProc::start(d, &e, "h2", "127.0.0.22"),
-        AgentProc::start(d, &w, "h3", "127.0.0.31"),
-        AgentProc::start(d, &w, "h4", "127.0.0.32"),
-    ];
-    until(30, "both pairs OK", || async {
-        pair(&e, "pe").await["redundancy"] == "ok" && pair(&w, "pw").await["redundancy"] == "ok"
-    })
-    .await;
+    let mut sites = TwoSites::start("live-console").await;
+    let (e, w, pe) = (sites.e.clone(), sites.w.clone(), sites.pe);
+    let d = sites.dir.path().to_path_buf();
+    let d = d.as_path();
 
     let session = format!("hactl-live-{}", std::process::id());
     let _s = console(&session, d, &[&e, &w], &token_file(d, OPERATOR));
@@ -213,7 +246,7 @@ async fn the_live_console_switches_over_outlives_a_killed_controller_and_resumes
     );
 
     // kill -9 of east's controller: RECONNECTING, then STALE; its rows stale, never OK.
-    east.kill9();
+    sites.east.kill9();
     until_screen(&session, 10, "east RECONNECTING", |s| s.contains("east: RECONNECTING"));
     let s = until_screen(&session, 20, "east STALE", |s| s.contains("east: STALE"));
     let r = row(&s, "pe");
@@ -226,8 +259,8 @@ async fn the_live_console_switches_over_outlives_a_killed_controller_and_resumes
     });
 
     // Restarted on the same address and journal: CONNECTED, and the stream resumes.
-    let east = controller(d, "east", pe);
-    assert_eq!(east.url, e);
+    sites.east = controller(d, "east", pe);
+    assert_eq!(sites.east.url, e);
     until_screen(&session, 20, "east CONNECTED again", |s| {
         s.contains("east: CONNECTED") && status_of(&row(s, "pe")) == "OK"
     });
@@ -353,4 +386,66 @@ async fn a_controller_stopped_with_sigstop_never_holds_up_a_key() {
     });
     tmux(&["send-keys", "-t", &session, "q"]);
     wait_for(&session, "console-exited-0", 10);
+}
+
+/// The live console's screenshots (written where `HACTL_SCREENSHOTS` says, else into a
+/// temporary directory and checked): a real render of the console on two sites' real
+/// controllers, connected, then with west's controller killed: RECONNECTING, then STALE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_live_screenshot_pages() {
+    use hactl::client::{Endpoint, Secret};
+    use hactl::console::theme::{Depth, Theme};
+    use hactl::console::{Console, LiveSource};
+
+    let (dir, temporary) = match std::env::var("HACTL_SCREENSHOTS") {
+        Ok(d) => (d, false),
+        Err(_) => {
+            let d = std::env::temp_dir().join(format!("hactl-live-screenshots-{}", std::process::id()));
+            std::fs::create_dir_all(&d).unwrap();
+            (d.display().to_string(), true)
+        }
+    };
+    let mut sites = TwoSites::start("live-shots").await;
+    let eps: Vec<Endpoint> = [&sites.e, &sites.w]
+        .iter()
+        .map(|u| Endpoint {
+            token: Some(Secret::new(OPERATOR)),
+            ..Endpoint::new(u).unwrap()
+        })
+        .collect();
+    let src = LiveSource::start(&eps).unwrap();
+    let mut c = Console::new(src, Theme::load(None, Depth::TrueColor).unwrap(), false, "alice".into());
+    let shoot = |c: &mut Console<LiveSource>, name: &str, want: &[&str]| {
+        let end = Instant::now() + Duration::from_secs(20);
+        loop {
+            c.tick(Instant::now());
+            c.set_wall_clock(std::time::SystemTime::now());
+            let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 36)).unwrap();
+            t.draw(|f| c.render(f)).unwrap();
+            let html = hactl::console::html::page(t.backend().buffer(), name);
+            let text = html.replace('\u{a0}', " ");
+            if want.iter().all(|w| text.contains(w)) {
+                std::fs::write(format!("{dir}/{name}.html"), html).unwrap();
+                std::fs::write(format!("{dir}/{name}.size"), "120 36\n").unwrap();
+                return;
+            }
+            assert!(Instant::now() < end, "{name}: {want:?} never showed");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    shoot(
+        &mut c,
+        "live",
+        &["east: CONNECTED", "west: CONNECTED", "all OK: 2 pairs redundant"],
+    );
+    sites.west.kill9();
+    shoot(&mut c, "live-reconnecting", &["west: RECONNECTING", "STALE"]);
+    shoot(&mut c, "live-stale", &["west: STALE", "[?] STALE"]);
+    assert!(
+        c.state.snapshot.pairs.iter().any(|p| p.site == "west"),
+        "west's rows stay"
+    );
+    if temporary {
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
