@@ -31,7 +31,7 @@ fn topology(east: u16, west: u16, sip: u16) -> String {
     let host = |id: &str, site: &str| format!("[[host]]\nid = \"{id}\"\nsite = \"{site}\"\nnics = [\"lo\"]\n\n");
     let app = |id: &str, host: &str, ip: &str| sip_app(id, host, ip, sip) + "\n";
     format!(
-        "[controller]\nheartbeat-interval = \"200ms\"\nheartbeat-timeout = \"1s\"\nmode-timeout = \"3s\"\n\n{}{}{}{}{}{}{}{}{}{}[[pair]]\nid = \"pe\"\napps = [\"a1\", \"a2\"]\n\n[[pair]]\nid = \"pw\"\napps = [\"b1\", \"b2\"]\n",
+        "[controller]\nheartbeat-interval = \"200ms\"\nheartbeat-timeout = \"1s\"\nmode-timeout = \"3s\"\n\n{}{}{}{}{}{}{}{}{}{}[[pair]]\nid = \"pe\"\napps = [\"a1\", \"a2\"]\n\n[[pair]]\nid = \"pw\"\napps = [\"b1\", \"b2\"]\n\n[[script]]\nid = \"hello\"\ncommand = \"/bin/echo\"\nargs = [\"hello from\", \"{{host}}\"]\nhosts = [\"h3\"]\n",
         site("east", "west", east),
         site("west", "east", west),
         host("h1", "east"),
@@ -244,6 +244,16 @@ async fn the_live_console_switches_over_outlives_a_killed_controller_and_resumes
         act["request_id"].as_str().is_some_and(|r| r.starts_with("console-")),
         "{act}"
     );
+
+    // A script of the allow-list, on a host of the other site: its output streams in.
+    tmux(&["send-keys", "-t", &session, "r"]);
+    wait_for(&session, "pick the script", 5);
+    tmux(&["send-keys", "-t", &session, "Enter"]);
+    wait_for(&session, "pick the host", 5);
+    tmux(&["send-keys", "-t", &session, "Enter"]);
+    let s = wait_for(&session, "hello from h3", 15);
+    assert!(s.contains("OK: exit 0"), "{s}");
+    tmux(&["send-keys", "-t", &session, "Escape"]);
 
     // kill -9 of east's controller: RECONNECTING, then STALE; its rows stale, never OK.
     sites.east.kill9();
