@@ -55,8 +55,13 @@ pub fn restore() {
 /// Restores the terminal before any panic message is printed.
 pub fn install_panic_hook() {
     let previous = std::panic::take_hook();
+    // Only the console's own thread owns the terminal: a panic elsewhere (a network task,
+    // which the live source notices and starts again) must not take the screen from it.
+    let console = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
+        if std::thread::current().id() == console {
+            restore();
+        }
         previous(info);
     }));
 }

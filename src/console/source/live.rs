@@ -19,6 +19,9 @@ use crate::wire::{Command, ErrorBody, EventMerge, EventRecord, Part, RunId, RunV
 
 /// After a loss, how long the header says RECONNECTING before it says STALE.
 pub const STALE_AFTER: Duration = Duration::from_secs(5);
+/// The longest silence of a connected controller (it answers a snapshot every second, or
+/// its task reports it lost within the 3 s timeout): past it, it is not shown connected.
+const CONTACT_MAX: Duration = Duration::from_secs(6);
 /// How often the console looks for what arrived (it draws only when something did).
 const LOOK_EVERY: Duration = Duration::from_millis(100);
 /// The most notes taken in one turn of the console's loop, so one turn stays short.
@@ -39,6 +42,8 @@ pub fn client_options() -> Options {
 /// What the console knows of one controller.
 struct Ctl {
     client: Client,
+    /// The task following it.
+    task: Option<tokio::task::JoinHandle<()>>,
     /// Its site, once it said.
     site: Option<String>,
     role: Option<Grant>,
@@ -52,6 +57,25 @@ struct Ctl {
     /// When the next attempt starts (none: one is under way).
     retry_at: Option<Instant>,
     error: Option<String>,
+}
+
+impl Ctl {
+    /// A controller nothing is known of yet.
+    fn new(client: Client, task: Option<tokio::task::JoinHandle<()>>) -> Ctl {
+        Ctl {
+            client,
+            task,
+            site: None,
+            role: None,
+            name: None,
+            topology: None,
+            part: None,
+            connected: false,
+            contact: None,
+            retry_at: None,
+            error: None,
+        }
+    }
 }
 
 /// A script run being watched.
@@ -93,19 +117,8 @@ impl LiveSource {
         let mut ctls = Vec::new();
         for (i, ep) in endpoints.iter().enumerate() {
             let client = Client::with_options(ep, client_options()).map_err(|e| e.to_string())?;
-            rt.spawn(controller::follow(i, client.clone(), tx.clone()));
-            ctls.push(Ctl {
-                client,
-                site: None,
-                role: None,
-                name: None,
-                topology: None,
-                part: None,
-                connected: false,
-                contact: None,
-                retry_at: None,
-                error: None,
-            });
+            let task = rt.spawn(controller::follow(i, client.clone(), tx.clone()));
+            ctls.push(Ctl::new(client, Some(task)));
         }
         Ok(LiveSource {
             rt: Some(rt),
@@ -252,6 +265,19 @@ impl LiveSource {
         });
     }
 
+    /// A task that ended (it follows its controller for as long as the console runs, so
+    /// only a bug ends it) is started again, its controller shown lost meanwhile.
+    fn restart_tasks(&mut self) {
+        let Some(rt) = &self.rt else { return };
+        for (i, c) in self.ctls.iter_mut().enumerate() {
+            if c.task.as_ref().is_some_and(|t| t.is_finished()) {
+                c.connected = false;
+                c.error = Some("the console's task for this controller stopped; started again".into());
+                c.task = Some(rt.spawn(controller::follow(i, c.client.clone(), self.tx.clone())));
+            }
+        }
+    }
+
     /// Reads the watched script run again when it is due.
     fn poll_run(&mut self) {
         let Some(w) = self.watch.as_mut() else { return };
@@ -313,7 +339,8 @@ impl Source for LiveSource {
                 let retry = c.retry_at.map_or(0, |t| {
                     t.saturating_duration_since(now).as_millis().div_ceil(1000) as u64
                 });
-                let state = match (c.connected, age) {
+                let connected = c.connected && age.is_some_and(|a| a < CONTACT_MAX);
+                let state = match (connected, age) {
                     (true, _) => ConnState::Connected,
                     (false, Some(a)) if a >= STALE_AFTER => ConnState::Stale { age_secs: a.as_secs() },
                     (false, _) => ConnState::Reconnecting { in_secs: retry },
@@ -322,8 +349,8 @@ impl Source for LiveSource {
                     label: c.site.clone().unwrap_or_else(|| c.client.url().to_string()),
                     state,
                     sites: c.site.iter().cloned().collect(),
-                    stale_ms: age.filter(|_| !c.connected).map(|a| a.as_millis() as u64),
-                    error: c.error.clone().filter(|_| !c.connected),
+                    stale_ms: age.filter(|_| !connected).map(|a| a.as_millis() as u64),
+                    error: c.error.clone().filter(|_| !connected),
                 }
             })
             .collect()
@@ -345,6 +372,7 @@ impl Source for LiveSource {
             changed = true;
         }
         self.poll_run();
+        self.restart_tasks();
         let conns = self.connections();
         if conns != self.shown {
             self.shown = conns;
@@ -449,5 +477,131 @@ impl Source for LiveSource {
 
     fn pair_config(&self, _pair: &str) -> Option<PairConfig> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Request, SiteView, Whoami};
+
+    /// A live source with one controller and no task: notes are fed by the test.
+    fn source() -> LiveSource {
+        let mut src = LiveSource::start(&[]).unwrap();
+        let ep = Endpoint::new("http://192.0.2.1:7400").unwrap();
+        src.ctls
+            .push(Ctl::new(Client::with_options(&ep, client_options()).unwrap(), None));
+        src
+    }
+
+    fn feed(src: &mut LiveSource, at: Instant, note: Note) -> Connection {
+        src.now = at;
+        src.take(note);
+        src.advance(at);
+        src.connections().remove(0)
+    }
+
+    #[test]
+    fn a_lost_controller_is_reconnecting_then_stale_and_never_connected_when_silent() {
+        let mut src = source();
+        let t0 = Instant::now();
+        let c = feed(&mut src, t0, Note::Trying { ctl: 0 });
+        assert_eq!(
+            (c.state, c.sites.len(), c.label.as_str()),
+            (ConnState::Reconnecting { in_secs: 0 }, 0, "http://192.0.2.1:7400")
+        );
+        let who = Whoami {
+            name: "alice".into(),
+            role: "viewer".into(),
+            site: "east".into(),
+        };
+        let c = feed(
+            &mut src,
+            t0,
+            Note::Up {
+                ctl: 0,
+                who,
+                topology: Box::default(),
+            },
+        );
+        assert_eq!(
+            (c.state, c.label.as_str(), c.sites),
+            (ConnState::Connected, "east", vec!["east".to_string()])
+        );
+        assert_eq!(
+            src.grant(),
+            Grant::View,
+            "a viewer's token offers nothing that changes anything"
+        );
+        let snap = Snapshot {
+            t_ms: 1000,
+            sites: vec![SiteView {
+                id: "east".into(),
+                controller_up: true,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        feed(
+            &mut src,
+            t0,
+            Note::Snapshot {
+                ctl: 0,
+                snapshot: Box::new(snap),
+            },
+        );
+        let lost = Note::Down {
+            ctl: 0,
+            error: "http://192.0.2.1:7400: cannot reach the controller: cannot connect".into(),
+            retry_at: t0 + Duration::from_millis(1500),
+        };
+        let c = feed(&mut src, t0 + Duration::from_millis(200), lost);
+        assert_eq!(c.state, ConnState::Reconnecting { in_secs: 2 });
+        assert_eq!(c.stale_ms, Some(200));
+        assert!(c.error.is_some_and(|e| e.contains("cannot connect")));
+        src.advance(t0 + Duration::from_secs(7));
+        let c = src.connections().remove(0);
+        assert_eq!(c.state, ConnState::Stale { age_secs: 7 });
+        assert_eq!(src.snapshot().sites.len(), 1, "the last part stays");
+        // Back, then silent past the longest gap between answers: not shown connected.
+        let who = Whoami {
+            name: "alice".into(),
+            role: "operator".into(),
+            site: "east".into(),
+        };
+        let t1 = t0 + Duration::from_secs(8);
+        assert_eq!(
+            feed(
+                &mut src,
+                t1,
+                Note::Up {
+                    ctl: 0,
+                    who,
+                    topology: Box::default()
+                }
+            )
+            .state,
+            ConnState::Connected
+        );
+        assert_eq!(src.grant(), Grant::Act);
+        src.advance(t1 + Duration::from_secs(7));
+        assert_eq!(src.connections().remove(0).state, ConnState::Stale { age_secs: 7 });
+    }
+
+    #[test]
+    fn a_request_with_no_controller_to_take_it_is_answered_at_once() {
+        let mut src = source();
+        let req = Request::new(Command::Maintenance {
+            pair: "p".into(),
+            on: true,
+            expires: None,
+        });
+        src.submit(Ask::Request(req));
+        let mut out = Vec::new();
+        src.take_replies(&mut out);
+        match out.as_slice() {
+            [Reply::Requested { result: Err(e), .. }] => assert_eq!(e.error, "unavailable"),
+            other => panic!("{other:?}"),
+        }
     }
 }
