@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{AppIx, AppReport, Command, HostIx, Input, Mode, PairIx, ScriptOutcome, Span, Topology, VipReason};
 
 /// The protocol version; a peer with another one is refused with a clear message.
-pub const LINK_VERSION: u32 = 1;
+pub const LINK_VERSION: u32 = 2;
 
 /// Longest text frame either side accepts (a hello of a 10,000-pair deployment is ~2 MB).
 pub const MAX_FRAME: usize = 8 << 20;
@@ -55,6 +55,12 @@ pub enum AgentMsg {
         enable: bool,
         ok: bool,
         detail: String,
+    },
+    /// Another machine answers ARP for the pair's VIP bound here (its hardware address),
+    /// or no longer does (`null`).
+    VipElsewhere {
+        pair: String,
+        by: Option<String>,
     },
     ScriptOutput {
         run: u64,
@@ -234,6 +240,11 @@ pub fn to_input(topo: &Topology, host: HostIx, msg: &AgentMsg) -> Result<Option<
             ok: *ok,
             detail: detail.clone(),
         },
+        AgentMsg::VipElsewhere { pair, by } => Input::VipElsewhere {
+            host,
+            pair: pair_on(topo, host, pair)?,
+            by: by.clone(),
+        },
         AgentMsg::ScriptOutput { .. } => return Ok(None),
         AgentMsg::ScriptResult {
             run,
@@ -293,6 +304,10 @@ pub fn from_input(topo: &Topology, input: &Input) -> Option<AgentMsg> {
             enable: *enable,
             ok: *ok,
             detail: detail.clone(),
+        },
+        Input::VipElsewhere { pair, by, .. } => AgentMsg::VipElsewhere {
+            pair: topo.pair(*pair).id.clone(),
+            by: by.clone(),
         },
         Input::ScriptResult { run, outcome } => AgentMsg::ScriptResult {
             run: *run,
