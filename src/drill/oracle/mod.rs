@@ -514,6 +514,12 @@ impl Oracle {
             }
         }
 
+        // When one side alone runs as primary (a split brain ended, say), it is the pair's
+        // last primary, whatever side was promoted last.
+        if prim[0] != prim[1] {
+            self.pairs[p.ix()].last_primary_side = Some(usize::from(prim[1]));
+        }
+
         // The VIP moves: the old primary must have stepped down first.
         for s in 0..2 {
             let st = &self.pairs[p.ix()];
