@@ -147,6 +147,23 @@ pub enum LinkError {
     BadMode(String),
     #[error("unexpected message: {0}")]
     Unexpected(&'static str),
+    /// A frame that is not a message of the link (its parser's words, made inert).
+    #[error("a message does not parse: {0}")]
+    Unreadable(String),
+}
+
+/// Reads an agent's frame.
+pub fn parse_agent(text: &str) -> Result<AgentMsg, LinkError> {
+    serde_json::from_str(text).map_err(unreadable)
+}
+
+/// Reads a controller's frame.
+pub fn parse_controller(text: &str) -> Result<ControllerMsg, LinkError> {
+    serde_json::from_str(text).map_err(unreadable)
+}
+
+fn unreadable(e: serde_json::Error) -> LinkError {
+    LinkError::Unreadable(crate::engine::config::inert(&e.to_string(), 400))
 }
 
 pub fn mode_name(mode: Mode) -> &'static str {
@@ -158,14 +175,14 @@ pub fn parse_mode(s: &str) -> Result<Mode, LinkError> {
         "primary" => Ok(Mode::Primary),
         "backup" => Ok(Mode::Backup),
         "none" => Ok(Mode::None),
-        _ => Err(LinkError::BadMode(crate::engine::config::clip(s, 40).into_owned())),
+        _ => Err(LinkError::BadMode(crate::engine::config::inert(s, 40))),
     }
 }
 
 fn app_on(topo: &Topology, host: HostIx, name: &str) -> Result<AppIx, LinkError> {
     let app = topo.app_ix(name).ok_or_else(|| LinkError::Unknown {
         kind: "app",
-        name: crate::engine::config::clip(name, 64).into_owned(),
+        name: crate::engine::config::inert(name, 64),
     })?;
     if topo.app_host(app) != host {
         return Err(LinkError::NotOnHost {
@@ -180,7 +197,7 @@ fn app_on(topo: &Topology, host: HostIx, name: &str) -> Result<AppIx, LinkError>
 fn pair_on(topo: &Topology, host: HostIx, name: &str) -> Result<PairIx, LinkError> {
     let pair = topo.pair_ix(name).ok_or_else(|| LinkError::Unknown {
         kind: "pair",
-        name: crate::engine::config::clip(name, 64).into_owned(),
+        name: crate::engine::config::inert(name, 64),
     })?;
     if !topo.pair(pair).apps.iter().any(|a| topo.app_host(*a) == host) {
         return Err(LinkError::NotOnHost {
@@ -219,7 +236,7 @@ pub fn to_input(topo: &Topology, host: HostIx, msg: &AgentMsg) -> Result<Option<
             host,
             nic: topo.host(host).nic(nic).ok_or_else(|| LinkError::Unknown {
                 kind: "nic",
-                name: crate::engine::config::clip(nic, 32).into_owned(),
+                name: crate::engine::config::inert(nic, 32),
             })?,
             up: *up,
         },
@@ -405,7 +422,7 @@ pub fn to_command(topo: &Topology, host: HostIx, msg: &ControllerMsg) -> Result<
             host,
             script: topo.script_ix(script).ok_or_else(|| LinkError::Unknown {
                 kind: "script",
-                name: crate::engine::config::clip(script, 64).into_owned(),
+                name: crate::engine::config::inert(script, 64),
             })?,
             args: args.clone(),
             correlation: None,
