@@ -431,6 +431,16 @@ impl Oracle {
             st.ctl_since.or(before).map(|t| t + self.settle)
         };
 
+        // A switch back is no ping-pong when the pair, or a member of its group, has no
+        // serving primary: it restores service (the side it left could not give it).
+        let unserved = match pair.group {
+            Some(g) => topo
+                .group(g)
+                .members
+                .iter()
+                .any(|m| self.pairs[m.ix()].no_serving_since.is_some()),
+            None => self.pairs[p.ix()].no_serving_since.is_some(),
+        };
         // Promotions and switchovers, from the world's mode changes.
         for s in 0..2 {
             let st = &self.pairs[p.ix()];
@@ -442,6 +452,7 @@ impl Oracle {
                         && prev_from == s
                         && now.since(t0) < window
                         && st.last_cause.is_none_or(|c| c < t0)
+                        && !unserved
                     {
                         self.ping_pong.note(format!(
                             "{} at {now}: back to {} {} after switching away at {t0}, with no new fault",
