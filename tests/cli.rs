@@ -211,5 +211,15 @@ fn built_in_scenarios_refuse_a_foreign_topology() {
 #[path = "daemon/harness.rs"]
 mod harness;
 
+#[path = "cli/agents.rs"]
+mod agents;
 #[path = "cli/client.rs"]
 mod client;
+#[path = "cli/follow.rs"]
+mod follow;
+#[path = "cli/live.rs"]
+mod live;
+#[path = "cli/ops.rs"]
+mod ops;
+#[path = "cli/setup.rs"]
+mod setup;
