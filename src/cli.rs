@@ -73,6 +73,13 @@ pub enum Command {
     Events(events::EventsArgs),
     /// Run an allow-listed script on a host and print its output; exit with its exit code.
     Run(run::RunArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `hactl man | man -l -`.
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
@@ -232,6 +239,18 @@ pub fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Command::Maintenance(args) => maintenance::run(args),
         Command::Events(args) => events::run(args),
         Command::Run(args) => run::run(args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "hactl", &mut out);
+            emit(&String::from_utf8_lossy(&out), ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(|e| UsageError(format!("cannot render the manual page: {e}")))?;
+            emit(&String::from_utf8_lossy(&out), ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Mistakes before any controller answers: configuration files and contexts, token files,
-//! missing or unreachable controllers, TLS without a CA. Each mistake is one line and exit 2.
+//! missing or unreachable controllers, TLS without a CA, and the generated completions and
+//! manual page. Each mistake is one line and exit 2.
 
 use super::harness::{Dir, OPERATOR};
 use super::ops::*;
@@ -94,4 +95,23 @@ fn contexts_tokens_and_unreachable_controllers_are_one_line_and_exit_2() {
         assert_code(&o, 2, &args.join(" "));
         assert_one_line(&o, &format!("{DEAD}: cannot reach the controller: cannot connect"));
     }
+}
+
+#[test]
+fn completions_and_the_manual_page_are_generated() {
+    let o = run(&["completions", "bash"], &[]);
+    assert_code(&o, 0, "bash completions");
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("_hactl") && out.contains("switchover") && out.contains("--token-file"),
+        "{out}"
+    );
+    let o = run(&["completions", "zsh"], &[]);
+    assert!(o.status.success() && text(&o.stdout).contains("#compdef hactl"));
+    assert_code(&run(&["completions", "tcsh"], &[]), 2, "an unknown shell");
+    let o = run(&["man"], &[]);
+    assert_code(&o, 0, "man");
+    let out = text(&o.stdout);
+    assert!(out.starts_with(".ie") || out.contains(".TH hactl"), "{out}");
+    assert!(out.contains("switchover") && out.contains("status"), "{out}");
 }
