@@ -69,18 +69,18 @@ pub fn run(args: MaintenanceArgs) -> color_eyre::Result<ExitCode> {
         },
     };
     match rt.block_on(super::switchover::send(&client, &req)) {
-        Ok(a) => super::emit(
-            &escape(&format!(
-                "maintenance {} for {}{} ({})\n",
+        Ok(a) => {
+            let line = format!(
+                "maintenance {} for {}{} ({})",
                 if on { "on" } else { "off" },
                 args.pair,
                 expires
                     .map(|s| format!(", ending by itself in {s}"))
                     .unwrap_or_default(),
                 a.correlation
-            )),
-            ExitCode::SUCCESS,
-        ),
+            );
+            super::emit(&format!("{}\n", escape(&line)), ExitCode::SUCCESS)
+        }
         Err(e) => live::fail_call(&e),
     }
 }

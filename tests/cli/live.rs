@@ -93,6 +93,19 @@ async fn status_switchover_maintenance_and_events_against_a_controller() {
     );
     assert_eq!(pair(&u, "p").await["primary"]["app"], "a");
 
+    // On a terminal: anything but yes declines; forced, only the pair's name goes on.
+    let o = in_terminal(&["switchover", "p"], &as_op, "n\n").await;
+    assert_code(&o, 1, "declined");
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("from a@h1 to b@h2? [y/N]") && out.contains("not confirmed: nothing was done"),
+        "{out}"
+    );
+    let o = in_terminal(&["switchover", "p", "--force"], &as_op, "y\n").await;
+    assert_code(&o, 1, "forced needs the name");
+    assert!(text(&o.stdout).contains("Type `p` to go on"), "{}", text(&o.stdout));
+    assert_eq!(pair(&u, "p").await["primary"]["app"], "a", "nothing was done");
+
     let o = hactl(&["switchover", "p", "--dry-run"], &as_viewer).await;
     assert_code(&o, 0, "a dry run whose checks pass");
     assert!(
@@ -149,10 +162,10 @@ async fn status_switchover_maintenance_and_events_against_a_controller() {
     )
     .await;
     assert_code(&o, 0, "maintenance on");
+    let out = lines(&o);
     assert!(
-        text(&o.stdout).starts_with("maintenance on for p, ending by itself in 1h"),
-        "{}",
-        text(&o.stdout)
+        out.len() == 1 && out[0].starts_with("maintenance on for p, ending by itself in 1h00m (east-"),
+        "{out:?}"
     );
     assert_eq!(pair(&u, "p").await["maintenance"], true);
     assert_code(&hactl(&["status"], &as_viewer).await, 1, "maintenance is not OK");

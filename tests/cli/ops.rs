@@ -43,12 +43,25 @@ pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
 }
 
 /// Runs a prepared command to its end, failing the test after `secs`.
-pub fn output_within(mut cmd: Command, secs: u64) -> Output {
+pub fn output_within(cmd: Command, secs: u64) -> Output {
+    output_with_input(cmd, secs, None)
+}
+
+/// The same, typing `input` on its standard input (kept open until it ends).
+fn output_with_input(mut cmd: Command, secs: u64, input: Option<&str>) -> Output {
+    if input.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run hactl");
+    let _stdin = input.map(|text| {
+        let mut w = child.stdin.take().expect("stdin");
+        std::io::Write::write_all(&mut w, text.as_bytes()).expect("type");
+        w
+    });
     let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
     let o = std::thread::spawn(move || {
         let mut v = Vec::new();
@@ -82,6 +95,26 @@ pub fn output_within(mut cmd: Command, secs: u64) -> Output {
 pub async fn hactl(args: &[&str], env: &[(&str, &str)]) -> Output {
     let cmd = command(args, env);
     tokio::task::spawn_blocking(move || output_within(cmd, 60))
+        .await
+        .expect("join")
+}
+
+/// `hactl ARGS` on a terminal (a pseudo-terminal of `script`), `input` typed; its output
+/// (standard output and error, and the echo of what was typed) is the Output's stdout.
+pub async fn in_terminal(args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
+    let line = std::iter::once(env!("CARGO_BIN_EXE_hactl"))
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .env("HOME", "/nonexistent-home-of-hactl-tests");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let input = input.to_string();
+    tokio::task::spawn_blocking(move || output_with_input(cmd, 60, Some(&input)))
         .await
         .expect("join")
 }
