@@ -9,10 +9,13 @@
 //! - [`daemon`]: the controller and agent daemons, and the agent's executors that act on a host.
 //! - [`wire`]: the typed contract of the JSON outputs, the console and the API: per-site
 //!   snapshots and their merge, events, requests by names and their resolution, answers.
+//! - [`client`]: the typed async client of a controller's API (the CLI's and the live
+//!   console's), and the connection settings (flags, environment, contexts).
 //! - [`cli`]: the command line; [`input`]: reading the files it names, bounded.
 
 pub mod agent;
 pub mod cli;
+pub mod client;
 pub mod console;
 pub mod daemon;
 pub mod drill;

@@ -9,7 +9,9 @@
 //! - [`Request`] / [`Command`]: an operator request by names; [`resolve`] turns it into
 //!   the engine's command; [`Accepted`] or [`OpError`] (as JSON, [`ErrorBody`]) answers it.
 //! - [`PlanView`]: a switchover's plan and pre-flight checks.
+//! - [`TopologyView`], [`EventPage`], [`PlanAnswer`], [`RunView`]: the API's other answers.
 
+mod api;
 mod build;
 mod error;
 mod event;
@@ -19,6 +21,9 @@ mod resolve;
 mod snapshot;
 mod state;
 
+pub use api::{
+    EventPage, PlanAnswer, RunView, TopoApp, TopoGroup, TopoHost, TopoPair, TopoScript, TopoSite, TopoVip, TopologyView,
+};
 pub use build::{site_snapshot, skeleton};
 pub use error::{ErrorBody, OpError};
 pub use event::{EventMerge, EventRecord, event_record};

@@ -61,6 +61,56 @@ id = "hello"
 command = "/bin/echo"
 "#;
 
+/// A deployment for real agents on loopback: hosts h1 and h2, each running a built-in SIP
+/// responder (`a` on h1 at `ips[0]`, `b` on h2 at `ips[1]`, both on `port`) probed with
+/// SIP OPTIONS, pair p of the two; `app_extra` is added to each `[[app]]`, `extra` at the
+/// end (scripts, ...).
+pub fn agents_topology(port: u16, ips: [&str; 2], app_extra: &str, extra: &str) -> String {
+    let bin = env!("CARGO_BIN_EXE_hactl");
+    let app = |id: &str, host: &str, ip: &str| {
+        format!(
+            r#"
+[[app]]
+id = "{id}"
+kind = "sip-server"
+host = "{host}"
+start = ["{bin}", "sip-responder", "--listen", "{ip}:{port}", "--name", "{host}"]
+restart-delay = "1s"
+probe = {{ kind = "sip-options", port = {port}, interval = "300ms", timeout = "250ms", failures = 2 }}
+backup-check = {{ enabled = false }}
+{app_extra}
+"#
+        )
+    };
+    format!(
+        r#"
+[controller]
+heartbeat-interval = "200ms"
+heartbeat-timeout = "1s"
+mode-timeout = "3s"
+
+[[site]]
+id = "east"
+
+[[host]]
+id = "h1"
+site = "east"
+nics = ["lo"]
+
+[[host]]
+id = "h2"
+site = "east"
+nics = ["lo"]
+{}{}
+[[pair]]
+id = "p"
+apps = ["a", "b"]
+{extra}"#,
+        app("a", "h1", ips[0]),
+        app("b", "h2", ips[1])
+    )
+}
+
 pub const OPERATOR: &str = "operator-secret-0123456789";
 pub const VIEWER: &str = "viewer-secret-0123456789";
 pub const ADMIN: &str = "admin-secret-0123456789";

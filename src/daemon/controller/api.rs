@@ -38,7 +38,7 @@ use crate::daemon::auth::{Identity, Role};
 use crate::daemon::journal::Reader;
 use crate::daemon::tls::Peer;
 use crate::engine::config::{clip, escape, inert};
-use crate::engine::{AppIx, Operator, OperatorCommand, Topology};
+use crate::engine::{Operator, OperatorCommand};
 use crate::wire::{self, CommandKind, EventRecord, OpError, Request, Resolved};
 
 /// Largest request body.
@@ -222,44 +222,9 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     )
 }
 
-async fn topology(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+async fn topology(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult<Json<wire::TopologyView>> {
     authorize(&shared, &headers, Role::may_view)?;
-    Ok(Json(topology_view(&shared.topo, &shared.site_id)))
-}
-
-/// The deployment as the API shows it: every site, host, app, pair, group and script, and
-/// which site this controller runs.
-pub fn topology_view(topo: &Topology, site: &str) -> serde_json::Value {
-    json!({
-        "site": site,
-        "sites": topo.sites.iter().map(|s| json!({
-            "id": s.id,
-            "peer": s.peer.map(|p| topo.site(p).id.clone()),
-            "controller": s.controller,
-        })).collect::<Vec<_>>(),
-        "hosts": topo.hosts.iter().map(|h| json!({
-            "id": h.id, "site": topo.site(h.site).id, "nics": h.nics,
-        })).collect::<Vec<_>>(),
-        "apps": topo.apps.iter().enumerate().map(|(i, a)| json!({
-            "id": a.id, "kind": a.kind,
-            "host": topo.host(topo.app_host(AppIx(i as u32))).id,
-            "pair": a.pair.map(|p| topo.pair(p).id.clone()),
-        })).collect::<Vec<_>>(),
-        "pairs": topo.pairs.iter().map(|p| json!({
-            "id": p.id, "site": topo.site(p.site).id,
-            "apps": p.apps.iter().map(|a| topo.app(*a).id.clone()).collect::<Vec<_>>(),
-            "group": p.group.map(|g| topo.group(g).id.clone()),
-            "vip": p.vip.as_ref().map(|v| json!({"address": v.address, "nic": v.nic})),
-        })).collect::<Vec<_>>(),
-        "groups": topo.groups.iter().map(|g| json!({
-            "id": g.id, "leader": topo.pair(g.leader).id,
-            "members": g.members.iter().map(|m| topo.pair(*m).id.clone()).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "scripts": topo.scripts.iter().map(|s| json!({
-            "id": s.id,
-            "hosts": s.hosts.iter().map(|h| topo.host(*h).id.clone()).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
+    Ok(Json(wire::TopologyView::new(&shared.topo, &shared.site_id)))
 }
 
 async fn snapshot(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult<Json<wire::Snapshot>> {
@@ -318,14 +283,18 @@ async fn events(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<wire::EventPage>> {
     authorize(&shared, &headers, Role::may_view)?;
     parse_query(&q, &["after", "limit"])?;
     let after = q.get("after").map_or(Ok(0), |v| parse_cursor("after", v))?;
     let limit = parse_limit(&q)?;
     let page = read_events(&shared, after, limit).await?;
     let next = page.last().map_or(after, |e| e.seq);
-    Ok(Json(json!({"site": shared.site_id, "events": page, "next": next})))
+    Ok(Json(wire::EventPage {
+        site: shared.site_id.clone(),
+        events: page,
+        next,
+    }))
 }
 
 /// `GET /v1/events/stream`: first what the journal holds after the cursor
@@ -509,7 +478,10 @@ async fn switchover(
             .send(CoreMsg::Plan { pair, to, reply })
             .map_err(|_| ApiError::unavailable())?;
         return match rx.await {
-            Ok(Ok(plan)) => Ok(Json(json!({"plan": wire::plan_view(&shared.topo, &plan)})).into_response()),
+            Ok(Ok(plan)) => Ok(Json(wire::PlanAnswer {
+                plan: wire::plan_view(&shared.topo, &plan),
+            })
+            .into_response()),
             Ok(Err(r)) => Err(OpError::from(r).into()),
             Err(_) => Err(ApiError::unavailable()),
         };
@@ -555,7 +527,7 @@ async fn get_run(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<wire::RunView>> {
     authorize(&shared, &headers, Role::may_view)?;
     let n = id
         .parse::<u64>()
@@ -564,7 +536,7 @@ async fn get_run(
         .runs
         .get(n)
         .ok_or_else(|| ApiError::unknown(format!("no script run {n} on this controller")))?;
-    Ok(Json(json!(run)))
+    Ok(Json(run))
 }
 
 async fn reset_anti_flap(

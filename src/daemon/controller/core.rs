@@ -212,6 +212,15 @@ impl Loop {
             return Err(format!("cannot write the journal, stopping: {e}"));
         }
         self.shared.metrics.journal(&self.journal);
+        // A run is known before its request is answered: the caller asks for it next.
+        let topo = &self.shared.topo;
+        for c in &self.commands {
+            if let (Command::RunScript { run, script, .. }, Some(host)) = (c, c.host()) {
+                self.shared
+                    .runs
+                    .started(*run, topo.script(*script).id.clone(), topo.host(host).id.clone());
+            }
+        }
         for reply in self.replies.drain(..) {
             reply();
         }
@@ -258,11 +267,6 @@ impl Loop {
             }
             _ => {
                 let Some(host) = c.host() else { return };
-                if let Command::RunScript { run, script, .. } = &c {
-                    self.shared
-                        .runs
-                        .started(*run, topo.script(*script).id.clone(), topo.host(host).id.clone());
-                }
                 if let Some(msg) = link::from_command(topo, &c) {
                     // An order to an agent that is not connected is lost, as on a real
                     // network: the engine's timers notice and decide again.

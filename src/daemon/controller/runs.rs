@@ -5,26 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use serde::Serialize;
+pub use crate::wire::RunView;
 
 /// Runs kept in memory.
 const MAX_RUNS: usize = 256;
 /// Output lines kept per run.
 const MAX_LINES: usize = 2000;
-
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
-pub struct RunView {
-    pub run: u64,
-    pub script: String,
-    pub host: String,
-    pub lines: Vec<String>,
-    /// Lines dropped because the run printed more than the bound.
-    pub dropped: u64,
-    pub done: bool,
-    pub exit_code: Option<i32>,
-    pub timed_out: bool,
-    pub duration_ms: Option<u64>,
-}
 
 #[derive(Default)]
 pub struct Runs {

@@ -427,7 +427,7 @@ pub fn parse(text: &str, file: &str) -> Result<Topology, ConfigError> {
 }
 
 /// Names the table (and key) at a byte offset, for syntax and type errors.
-fn field_at(text: &str, span: Range<usize>) -> String {
+pub fn field_at(text: &str, span: Range<usize>) -> String {
     let mut start = span.start.min(text.len());
     while !text.is_char_boundary(start) {
         start -= 1;
