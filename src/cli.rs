@@ -1,6 +1,14 @@
 //! The command line (a stable contract: names and flags as in the product specification).
 //! Parsing is clap's; this module turns flags into runs and every user mistake into a
-//! one-line message and a non-zero exit code.
+//! one-line message and a non-zero exit code. The live commands, which talk to controllers
+//! through [`crate::client`], are in the submodules ([`live`] has what they share).
+
+mod events;
+pub mod live;
+mod maintenance;
+mod run;
+mod status;
+mod switchover;
 
 use std::fmt::Write as _;
 use std::io::{self, Write as _};
@@ -57,6 +65,23 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Show every pair, host and site of the controllers (exit 0 all OK, 1 not, 2 unreachable).
+    Status(status::StatusArgs),
+    /// Switch a pair over: show the plan and its checks, confirm, carry it out, follow it.
+    Switchover(switchover::SwitchoverArgs),
+    /// Put a pair in maintenance (no automatic action) or take it out.
+    Maintenance(maintenance::MaintenanceArgs),
+    /// Print the journal's events (--follow: and new ones as they come).
+    Events(events::EventsArgs),
+    /// Run an allow-listed script on a host and print its output; exit with its exit code.
+    Run(run::RunArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `hactl man | man -l -`.
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
@@ -212,6 +237,23 @@ pub fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
         Command::Config {
             command: ConfigCommand::Check { file },
         } => config_check(&file),
+        Command::Status(args) => status::run(args),
+        Command::Switchover(args) => switchover::run(args),
+        Command::Maintenance(args) => maintenance::run(args),
+        Command::Events(args) => events::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "hactl", &mut out);
+            emit(&String::from_utf8_lossy(&out), ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(|e| UsageError(format!("cannot render the manual page: {e}")))?;
+            emit(&String::from_utf8_lossy(&out), ExitCode::SUCCESS)
+        }
     }
 }
 

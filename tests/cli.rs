@@ -96,7 +96,7 @@ fn transcript_shows_events_checks_and_a_verdict() {
     assert!(out.contains("00-5150   info      app:east-sip-b@east-sip2"), "{out}");
     assert!(out.contains("PASS  W1: demote A, promote B, move the VIP"));
     assert!(
-        out.trim_end().ends_with("PASSED: 19 of 19 checks passed"),
+        out.trim_end().ends_with("PASSED: 20 of 20 checks passed"),
         "{}",
         out.lines().last().unwrap()
     );
@@ -211,5 +211,15 @@ fn built_in_scenarios_refuse_a_foreign_topology() {
 #[path = "daemon/harness.rs"]
 mod harness;
 
+#[path = "cli/agents.rs"]
+mod agents;
 #[path = "cli/client.rs"]
 mod client;
+#[path = "cli/follow.rs"]
+mod follow;
+#[path = "cli/live.rs"]
+mod live;
+#[path = "cli/ops.rs"]
+mod ops;
+#[path = "cli/setup.rs"]
+mod setup;

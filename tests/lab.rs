@@ -4,7 +4,10 @@
 //! process and no namespace. As root the lab runs in network namespaces and the test sends
 //! SIP OPTIONS to a pair's VIP from a namespace of its own on the lab's bridge: after kill
 //! -9 of the primary SIP server, the other host answers on the VIP, which is bound on
-//! exactly one host. Without root the namespaced tests print why they are skipped.
+//! exactly one host; after kill -9 of the primary host's agent, the address it leaves bound
+//! is found through ARP by the new holder (a duplicate-address alarm naming its MAC) and
+//! removed once `up` brings the agent back. Without root the namespaced tests print why
+//! they are skipped.
 
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -98,13 +101,13 @@ fn in_netns<T: Send + 'static>(ns: Option<String>, f: impl FnOnce() -> T + Send 
     .expect("namespace thread")
 }
 
-/// The controller of `site`'s snapshot, read with the viewer token from its namespace.
-fn snapshot(v: &Value, site: &str) -> Value {
+/// `GET path` on the controller of `site`, with the viewer token, from its namespace.
+fn api_get(v: &Value, site: &str, path: &str) -> Value {
     let c = list(v, "controllers")
         .into_iter()
         .find(|c| c["site"] == site)
         .expect("controller");
-    let url = format!("{}/v1/snapshot", c["url"].as_str().expect("url"));
+    let url = format!("{}{path}", c["url"].as_str().expect("url"));
     let token_file = v["tokens"]["viewer"].as_str().expect("viewer token file").to_string();
     let token = std::fs::read_to_string(token_file).expect("viewer token");
     in_netns(c["netns"].as_str().map(String::from), move || {
@@ -119,11 +122,21 @@ fn snapshot(v: &Value, site: &str) -> Value {
                 .timeout(Duration::from_secs(3))
                 .send()
                 .await
-                .expect("snapshot");
-            assert_eq!(resp.status().as_u16(), 200);
-            resp.json::<Value>().await.expect("snapshot JSON")
+                .expect("GET");
+            assert_eq!(resp.status().as_u16(), 200, "GET {url}");
+            resp.json::<Value>().await.expect("JSON")
         })
     })
+}
+
+/// The controller of `site`'s snapshot.
+fn snapshot(v: &Value, site: &str) -> Value {
+    api_get(v, site, "/v1/snapshot")
+}
+
+/// The controller of `site`'s events (the first thousand).
+fn events(v: &Value, site: &str) -> Vec<Value> {
+    list(&api_get(v, site, "/v1/events?limit=1000"), "events")
 }
 
 fn pair(v: &Value, site: &str) -> Value {
@@ -345,4 +358,69 @@ fn the_vip_is_answered_by_the_new_primary_after_kill_9() {
     for p in pids(&v) {
         assert!(!alive(p), "pid {p} survived lab down");
     }
+}
+
+/// The MAC of the lab host's interface `ifname`.
+fn mac_of(prefix: &str, host: &str, ifname: &str) -> String {
+    let o = Command::new("ip")
+        .args(["-n", &format!("{prefix}{host}"), "-j", "link", "show", "dev", ifname])
+        .output()
+        .expect("ip link");
+    let v: Value = serde_json::from_slice(&o.stdout).expect("ip -j link");
+    v[0]["address"].as_str().expect("a MAC").to_string()
+}
+
+fn messages(v: &Value, site: &str, id: &str) -> Vec<String> {
+    events(v, site)
+        .into_iter()
+        .filter(|e| e["id"] == id)
+        .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn a_vip_left_by_a_killed_agent_is_found_by_arp_and_removed_when_it_returns() {
+    if !is_root() {
+        eprintln!("skipped: needs root for network namespaces and VIPs");
+        return;
+    }
+    let lab = Lab::new("arp");
+    let v = lab.up(&[]);
+    let prefix = prefix(&v).expect("a namespaced lab");
+    let vip = "10.237.1.100";
+    wait_for(10, "the VIP on east-sip1", || {
+        vip_holders(&prefix, vip) == ["east-sip1"]
+    });
+    let agent = list(&v, "agents")
+        .into_iter()
+        .find(|a| a["host"] == "east-sip1")
+        .and_then(|a| a["pid"].as_i64())
+        .expect("east-sip1's agent") as i32;
+    // SAFETY: kill has no memory effects; the pid is the lab's agent of east-sip1.
+    unsafe { libc::kill(agent, libc::SIGKILL) };
+    // Its controller loses it, promotes east-sip2 and binds the VIP there; east-sip1's
+    // kernel still has the address and answers ARP for it.
+    wait_for(20, "the VIP bound on both hosts", || {
+        vip_holders(&prefix, vip) == ["east-sip1", "east-sip2"]
+    });
+    let mac = mac_of(&prefix, "east-sip1", "sip0");
+    let mut dup = Vec::new();
+    wait_for(10, "a duplicate-address alarm", || {
+        dup = messages(&v, "east", "HC-1204");
+        !dup.is_empty()
+    });
+    assert!(
+        dup[0].contains(&format!("answered by {mac}")) && dup[0].contains("east-sip1"),
+        "{dup:?} (east-sip1's MAC {mac})"
+    );
+    assert_ne!(pair(&v, "east")["redundancy"], "ok", "a duplicate is not healthy");
+    // The agent comes back: it reports the address bound, the controller removes it, the
+    // new holder sees nobody else answer.
+    lab.up(&[]);
+    wait_for(20, "the VIP on east-sip2 only", || {
+        vip_holders(&prefix, vip) == ["east-sip2"]
+    });
+    wait_for(10, "the duplicate resolved", || {
+        !messages(&v, "east", "HC-1205").is_empty()
+    });
 }

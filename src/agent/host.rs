@@ -6,10 +6,33 @@
 use super::*;
 use crate::engine::ScriptOutcome;
 
+/// A VIP this host may hold, as the agent sees it.
+#[derive(Clone, Debug)]
+pub(super) struct VipSlot {
+    pub pair: PairIx,
+    pub bound: bool,
+    /// Another machine that answers ARP for the address while it is bound here.
+    pub elsewhere: Option<String>,
+}
+
+impl VipSlot {
+    pub(super) fn new(pair: PairIx) -> VipSlot {
+        VipSlot {
+            pair,
+            bound: false,
+            elsewhere: None,
+        }
+    }
+}
+
 impl AgentCore {
     /// Whether `pair`'s VIP is bound here, as last observed.
     pub fn vip_bound(&self, pair: PairIx) -> bool {
-        self.vips.iter().any(|(p, b)| *p == pair && *b)
+        self.vips.iter().any(|v| v.pair == pair && v.bound)
+    }
+
+    fn vip_slot(&self, pair: PairIx) -> Option<usize> {
+        self.vips.iter().position(|v| v.pair == pair)
     }
 
     pub(super) fn on_nic(&mut self, nic: usize, up: bool) {
@@ -26,21 +49,44 @@ impl AgentCore {
     }
 
     pub(super) fn on_vip_observed(&mut self, pair: PairIx, bound: bool) {
-        let Some(k) = self.vips.iter().position(|(p, _)| *p == pair) else {
-            return;
-        };
-        if self.vips[k].1 != bound {
-            self.vips[k].1 = bound;
+        let Some(k) = self.vip_slot(pair) else { return };
+        if self.vips[k].bound != bound {
+            self.vips[k].bound = bound;
             self.report(Input::VipState {
                 host: self.host,
                 pair,
                 bound,
             });
         }
+        if !bound {
+            // Who else answers matters only for an address held here.
+            self.set_elsewhere(k, None);
+        }
+    }
+
+    /// Another machine answers ARP for the address (or no longer does): reported when it
+    /// changes, and only while the address is bound here.
+    pub(super) fn on_vip_elsewhere(&mut self, pair: PairIx, by: Option<String>) {
+        let Some(k) = self.vip_slot(pair) else { return };
+        if self.vips[k].bound {
+            self.set_elsewhere(k, by);
+        }
+    }
+
+    fn set_elsewhere(&mut self, k: usize, by: Option<String>) {
+        if self.vips[k].elsewhere == by {
+            return;
+        }
+        self.vips[k].elsewhere = by.clone();
+        self.report(Input::VipElsewhere {
+            host: self.host,
+            pair: self.vips[k].pair,
+            by,
+        });
     }
 
     pub(super) fn order_vip(&mut self, pair: PairIx, enable: bool) {
-        if !self.vips.iter().any(|(p, _)| *p == pair) {
+        if self.vip_slot(pair).is_none() {
             self.report(Input::VipResult {
                 host: self.host,
                 pair,
@@ -60,12 +106,10 @@ impl AgentCore {
     /// A VIP change is done: report the result and the binding as it now is, and announce
     /// an added address.
     pub(super) fn on_vip_applied(&mut self, pair: PairIx, enable: bool, result: Result<(), String>) {
-        let Some(k) = self.vips.iter().position(|(p, _)| *p == pair) else {
-            return;
-        };
+        let Some(k) = self.vip_slot(pair) else { return };
         let ok = result.is_ok();
         if ok {
-            self.vips[k].1 = enable;
+            self.vips[k].bound = enable;
             if enable {
                 self.act(AgentAction::Garp { pair });
             }
@@ -77,12 +121,15 @@ impl AgentCore {
             ok,
             detail: result.err().unwrap_or_default(),
         });
-        let bound = self.vips[k].1;
+        let bound = self.vips[k].bound;
         self.report(Input::VipState {
             host: self.host,
             pair,
             bound,
         });
+        if !bound {
+            self.set_elsewhere(k, None);
+        }
     }
 
     // ----------------------------------------------------------------- scripts

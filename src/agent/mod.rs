@@ -109,6 +109,9 @@ pub enum AgentInput {
     },
     /// Whether the pair's VIP is bound on this host, as observed.
     VipObserved { pair: PairIx, bound: bool },
+    /// Whether another machine answers ARP for the pair's VIP while this host holds it:
+    /// the hardware address that answered, or `None`. Observed only while bound here.
+    VipElsewhere { pair: PairIx, by: Option<String> },
     /// A NIC's link state, as observed (by index into the host's NICs).
     NicObserved { nic: usize, up: bool },
     /// A line of a script run's output.
@@ -222,8 +225,8 @@ pub struct AgentCore {
     apps: Vec<apps::Slot>,
     /// Per NIC: up, down, or not observed yet.
     nics: Vec<Option<bool>>,
-    /// The pairs whose VIP may be bound here, and whether it is.
-    vips: Vec<(PairIx, bool)>,
+    /// The pairs whose VIP may be bound here, and what is seen of each.
+    vips: Vec<host::VipSlot>,
     runs: BTreeMap<u64, Run>,
     timers: Timers<AgentTimer>,
     /// The next heartbeat, while connected (kept apart: it fires every second on every host).
@@ -240,7 +243,10 @@ impl AgentCore {
             Some(h) => (
                 h.apps.iter().map(|a| apps::Slot::new(*a)).collect(),
                 vec![None; h.nics.len()],
-                topo.vip_pairs_on_host(host).into_iter().map(|p| (p, false)).collect(),
+                topo.vip_pairs_on_host(host)
+                    .into_iter()
+                    .map(host::VipSlot::new)
+                    .collect(),
             ),
             None => (Vec::new(), Vec::new(), Vec::new()),
         };
@@ -289,6 +295,7 @@ impl AgentCore {
             AgentInput::Announced { app } => self.on_announced(app),
             AgentInput::VipApplied { pair, enable, result } => self.on_vip_applied(pair, enable, result),
             AgentInput::VipObserved { pair, bound } => self.on_vip_observed(pair, bound),
+            AgentInput::VipElsewhere { pair, by } => self.on_vip_elsewhere(pair, by),
             AgentInput::NicObserved { nic, up } => self.on_nic(nic, up),
             AgentInput::ScriptOutput { run, line } => self.on_script_output(run, line),
             AgentInput::ScriptFinished { run, exit_code } => self.on_script_finished(run, exit_code),
@@ -389,12 +396,19 @@ impl AgentCore {
             }
         }
         for k in 0..self.vips.len() {
-            let (pair, bound) = self.vips[k];
+            let host::VipSlot { pair, bound, .. } = self.vips[k];
             self.report(Input::VipState {
                 host: self.host,
                 pair,
                 bound,
             });
+            if let Some(by) = self.vips[k].elsewhere.clone() {
+                self.report(Input::VipElsewhere {
+                    host: self.host,
+                    pair,
+                    by: Some(by),
+                });
+            }
         }
     }
 

@@ -631,3 +631,32 @@ fn an_adopted_primary_is_reported_primary_never_none() {
         .collect();
     assert_eq!(modes, vec![Mode::Primary]);
 }
+
+#[test]
+fn another_holder_of_a_vip_is_reported_only_while_bound_here_and_on_change() {
+    let mut h = H::new();
+    let elsewhere = |out: Vec<AgentAction>| -> Vec<Option<String>> {
+        out.into_iter()
+            .filter_map(|a| match a {
+                AgentAction::Report(Input::VipElsewhere { pair: P, by, .. }) => Some(by),
+                _ => None,
+            })
+            .collect()
+    };
+    let mac = || Some("02:00:00:00:00:07".to_string());
+    // Not bound here: another holder is the normal state of a backup's host.
+    h.input(AgentInput::VipElsewhere { pair: P, by: mac() });
+    assert_eq!(elsewhere(h.take()), Vec::<Option<String>>::new());
+    h.input(AgentInput::VipObserved { pair: P, bound: true });
+    h.take();
+    h.input(AgentInput::VipElsewhere { pair: P, by: mac() });
+    h.input(AgentInput::VipElsewhere { pair: P, by: mac() });
+    assert_eq!(elsewhere(h.take()), vec![mac()], "once, not at every probe");
+    // A full state repeats it; losing the address clears it.
+    h.order(Command::Resync { host: H1 });
+    assert_eq!(elsewhere(h.take()), vec![mac()]);
+    h.input(AgentInput::VipObserved { pair: P, bound: false });
+    assert_eq!(elsewhere(h.take()), vec![None]);
+    h.order(Command::Resync { host: H1 });
+    assert_eq!(elsewhere(h.take()), Vec::<Option<String>>::new());
+}

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{AppIx, AppReport, Command, HostIx, Input, Mode, PairIx, ScriptOutcome, Span, Topology, VipReason};
 
 /// The protocol version; a peer with another one is refused with a clear message.
-pub const LINK_VERSION: u32 = 1;
+pub const LINK_VERSION: u32 = 2;
 
 /// Longest text frame either side accepts (a hello of a 10,000-pair deployment is ~2 MB).
 pub const MAX_FRAME: usize = 8 << 20;
@@ -55,6 +55,12 @@ pub enum AgentMsg {
         enable: bool,
         ok: bool,
         detail: String,
+    },
+    /// Another machine answers ARP for the pair's VIP bound here (its hardware address),
+    /// or no longer does (`null`).
+    VipElsewhere {
+        pair: String,
+        by: Option<String>,
     },
     ScriptOutput {
         run: u64,
@@ -141,6 +147,23 @@ pub enum LinkError {
     BadMode(String),
     #[error("unexpected message: {0}")]
     Unexpected(&'static str),
+    /// A frame that is not a message of the link (its parser's words, made inert).
+    #[error("a message does not parse: {0}")]
+    Unreadable(String),
+}
+
+/// Reads an agent's frame.
+pub fn parse_agent(text: &str) -> Result<AgentMsg, LinkError> {
+    serde_json::from_str(text).map_err(unreadable)
+}
+
+/// Reads a controller's frame.
+pub fn parse_controller(text: &str) -> Result<ControllerMsg, LinkError> {
+    serde_json::from_str(text).map_err(unreadable)
+}
+
+fn unreadable(e: serde_json::Error) -> LinkError {
+    LinkError::Unreadable(crate::engine::config::inert(&e.to_string(), 400))
 }
 
 pub fn mode_name(mode: Mode) -> &'static str {
@@ -152,14 +175,14 @@ pub fn parse_mode(s: &str) -> Result<Mode, LinkError> {
         "primary" => Ok(Mode::Primary),
         "backup" => Ok(Mode::Backup),
         "none" => Ok(Mode::None),
-        _ => Err(LinkError::BadMode(crate::engine::config::clip(s, 40).into_owned())),
+        _ => Err(LinkError::BadMode(crate::engine::config::inert(s, 40))),
     }
 }
 
 fn app_on(topo: &Topology, host: HostIx, name: &str) -> Result<AppIx, LinkError> {
     let app = topo.app_ix(name).ok_or_else(|| LinkError::Unknown {
         kind: "app",
-        name: crate::engine::config::clip(name, 64).into_owned(),
+        name: crate::engine::config::inert(name, 64),
     })?;
     if topo.app_host(app) != host {
         return Err(LinkError::NotOnHost {
@@ -174,7 +197,7 @@ fn app_on(topo: &Topology, host: HostIx, name: &str) -> Result<AppIx, LinkError>
 fn pair_on(topo: &Topology, host: HostIx, name: &str) -> Result<PairIx, LinkError> {
     let pair = topo.pair_ix(name).ok_or_else(|| LinkError::Unknown {
         kind: "pair",
-        name: crate::engine::config::clip(name, 64).into_owned(),
+        name: crate::engine::config::inert(name, 64),
     })?;
     if !topo.pair(pair).apps.iter().any(|a| topo.app_host(*a) == host) {
         return Err(LinkError::NotOnHost {
@@ -213,7 +236,7 @@ pub fn to_input(topo: &Topology, host: HostIx, msg: &AgentMsg) -> Result<Option<
             host,
             nic: topo.host(host).nic(nic).ok_or_else(|| LinkError::Unknown {
                 kind: "nic",
-                name: crate::engine::config::clip(nic, 32).into_owned(),
+                name: crate::engine::config::inert(nic, 32),
             })?,
             up: *up,
         },
@@ -233,6 +256,11 @@ pub fn to_input(topo: &Topology, host: HostIx, msg: &AgentMsg) -> Result<Option<
             enable: *enable,
             ok: *ok,
             detail: detail.clone(),
+        },
+        AgentMsg::VipElsewhere { pair, by } => Input::VipElsewhere {
+            host,
+            pair: pair_on(topo, host, pair)?,
+            by: by.clone(),
         },
         AgentMsg::ScriptOutput { .. } => return Ok(None),
         AgentMsg::ScriptResult {
@@ -293,6 +321,10 @@ pub fn from_input(topo: &Topology, input: &Input) -> Option<AgentMsg> {
             enable: *enable,
             ok: *ok,
             detail: detail.clone(),
+        },
+        Input::VipElsewhere { pair, by, .. } => AgentMsg::VipElsewhere {
+            pair: topo.pair(*pair).id.clone(),
+            by: by.clone(),
         },
         Input::ScriptResult { run, outcome } => AgentMsg::ScriptResult {
             run: *run,
@@ -390,7 +422,7 @@ pub fn to_command(topo: &Topology, host: HostIx, msg: &ControllerMsg) -> Result<
             host,
             script: topo.script_ix(script).ok_or_else(|| LinkError::Unknown {
                 kind: "script",
-                name: crate::engine::config::clip(script, 64).into_owned(),
+                name: crate::engine::config::inert(script, 64),
             })?,
             args: args.clone(),
             correlation: None,

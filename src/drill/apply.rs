@@ -100,6 +100,9 @@ impl Drill {
             }
         }
         self.feed(h, AgentInput::NicObserved { nic, up });
+        for p in self.topo.vip_pairs_on_host(h) {
+            self.arp_changed(p);
+        }
         self.oracle.touch_host(&self.topo, h);
         self.update_host_traffic(h);
         if up {
@@ -147,6 +150,9 @@ impl Drill {
                 a.flowing = false;
             }
             self.agent_gone(h);
+            for p in self.topo.vip_pairs_on_host(h) {
+                self.arp_changed(p);
+            }
         } else {
             self.boot_agent(h);
         }

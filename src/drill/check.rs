@@ -197,7 +197,9 @@ impl Checker {
             Input::AppState { app, .. } | Input::ModeReport { app, .. } | Input::Announced { app } => {
                 self.touch_entity(topo, &Entity::App(*app))
             }
-            Input::VipState { pair, .. } | Input::VipResult { pair, .. } => self.touch(*pair),
+            Input::VipState { pair, .. } | Input::VipResult { pair, .. } | Input::VipElsewhere { pair, .. } => {
+                self.touch(*pair)
+            }
             Input::NicState { host, .. } => self.touch_entity(topo, &Entity::Host(*host)),
             Input::Start | Input::Heartbeat { .. } | Input::ScriptResult { .. } | Input::PeerProbe { .. } => {}
         }

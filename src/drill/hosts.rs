@@ -296,6 +296,7 @@ impl Drill {
         };
         self.touch_pair(pair);
         self.update_traffic(pair);
+        self.arp_changed(pair);
         let delay = match vip.control {
             VipControl::Builtin => Span(self.rng.range(15, 60)),
             VipControl::Script(_) => Span(self.rng.range(300, 900)),
@@ -311,6 +312,39 @@ impl Drill {
                 result,
             },
         );
+    }
+
+    /// Who holds the pair's VIP may have changed: the agents that hold it see another
+    /// holder answer ARP (or stop answering) at their next probe, within a second.
+    pub(crate) fn arp_changed(&mut self, pair: PairIx) {
+        if self.topo.pair(pair).vip.is_none() || std::mem::replace(&mut self.arp_due[pair.ix()], true) {
+            return;
+        }
+        self.push(self.now + crate::engine::ARP_PROBE_PERIOD, Ev::ArpProbe { pair });
+    }
+
+    /// Each host that holds the pair's VIP on an up NIC asks who else has it; another
+    /// holder answers when its NIC is up too (a powered-off host holds nothing).
+    pub(crate) fn arp_probe(&mut self, pair: PairIx) {
+        self.arp_due[pair.ix()] = false;
+        let Some(vip) = self.topo.pair(pair).vip.clone() else {
+            return;
+        };
+        let answering: Vec<HostIx> = self
+            .topo
+            .pair(pair)
+            .apps
+            .iter()
+            .map(|a| self.topo.app_host(*a))
+            .filter(|h| {
+                let sh = &self.world.hosts[h.ix()];
+                sh.up && sh.vips.contains(&pair) && self.topo.host(*h).nic(&vip.nic).is_some_and(|n| sh.nics[n])
+            })
+            .collect();
+        for &h in &answering {
+            let by = answering.iter().find(|o| **o != h).map(|o| sim_mac(*o));
+            self.feed(h, AgentInput::VipElsewhere { pair, by });
+        }
     }
 
     pub(crate) fn vip_done(
@@ -410,4 +444,10 @@ impl Drill {
             r.done = Some((None, now));
         }
     }
+}
+
+/// The hardware address a simulated host answers ARP with.
+fn sim_mac(h: HostIx) -> String {
+    let [hi, lo] = (h.ix() as u16).to_be_bytes();
+    format!("02:00:00:00:{hi:02x}:{lo:02x}")
 }

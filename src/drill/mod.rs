@@ -101,6 +101,10 @@ pub(crate) enum Ev {
         enable: bool,
         result: Result<(), String>,
     },
+    /// The agents holding the pair's VIP probe whether another host answers ARP for it.
+    ArpProbe {
+        pair: engine::PairIx,
+    },
     /// A script finishes on its host.
     ScriptDone {
         host: HostIx,
@@ -211,6 +215,8 @@ pub struct Drill {
     /// one TCP connection, so messages arrive in the order they were sent.
     last_up: Vec<Time>,
     last_down: Vec<Time>,
+    /// Per pair: an ARP probe of its VIP is due (see [`Ev::ArpProbe`]).
+    arp_due: Vec<bool>,
     /// Every engine call, when recording is on.
     recording: Option<Vec<(Time, SiteIx, Recorded)>>,
     /// When each host's agent core has a deadline, and what its agents were told but have
@@ -230,6 +236,7 @@ impl Drill {
         let topo = Arc::new(topo);
         let topo_hosts = topo.hosts.len();
         let topo_sites = topo.sites.len();
+        let topo_pairs = topo.pairs.len();
         let engines = topo.site_ixs().map(|s| Some(Engine::new(topo.clone(), s))).collect();
         let mut d = Drill {
             world: World::new(&topo),
@@ -262,6 +269,7 @@ impl Drill {
             },
             last_up: vec![Time::ZERO; topo_hosts],
             last_down: vec![Time::ZERO; topo_hosts],
+            arp_due: vec![false; topo_pairs],
             recording: None,
             agents: agent::Pump::new(topo_hosts),
             journal: vec![None; topo_sites],
@@ -407,6 +415,7 @@ impl Drill {
     /// Logs an event in the log of `site`'s controller.
     pub(crate) fn log(&mut self, site: SiteIx, e: Event) {
         self.checker.on_event(&self.topo, &e);
+        self.oracle.on_event(&e);
         self.last_seq[site.ix()] += 1;
         self.origins.push((site, self.last_seq[site.ix()]));
         self.events.push(e);
@@ -494,6 +503,7 @@ impl Drill {
                 enable,
                 result,
             } => self.vip_done(host, incarnation, pair, enable, result),
+            Ev::ArpProbe { pair } => self.arp_probe(pair),
             Ev::ScriptDone {
                 host,
                 incarnation,

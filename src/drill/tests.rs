@@ -47,6 +47,21 @@ fn split_brain_left_alone_breaks_the_placement_invariant() {
 }
 
 #[test]
+fn an_engine_deaf_to_arp_leaves_a_duplicate_on_a_cut_off_host_unalarmed() {
+    // The cut-off host keeps the address while its pair's backup takes it over: only the
+    // new holder's ARP probe can tell, and the check judges from the world's bindings.
+    let s = Sabotage {
+        deaf_to_arp: true,
+        ..Sabotage::default()
+    };
+    assert_breaks(
+        "primary-disconnected",
+        s,
+        "oracle: a duplicate address on the network is alarmed",
+    );
+}
+
+#[test]
 fn a_forgotten_restarted_backup_breaks_the_recovery_bound() {
     let s = Sabotage {
         forget_restarted_backup: true,

@@ -91,7 +91,7 @@ catalog! {
     VipDisabled = "HC-1201", Info, "a virtual IP was disabled on a host";
     VipControlFailed = "HC-1202", Alarm, "a VIP control action failed on a host (it is retried while the placement is wrong)";
     VipStateUnknown = "HC-1203", Alarm, "the VIP state on a host is unknown (its agent is unreachable): possible address conflict";
-    VipDuplicate = "HC-1204", Critical, "duplicate address: the VIP is bound on more than one host";
+    VipDuplicate = "HC-1204", Critical, "duplicate address: the VIP is bound on more than one host (both agents say so, or its holder hears another machine answer ARP for it: field `answered-by`)";
     VipDuplicateResolved = "HC-1205", Info, "the VIP is bound on one host only again";
     ScriptStarted = "HC-1300", Info, "a control script started on a host";
     ScriptSucceeded = "HC-1301", Info, "a control script exited 0";

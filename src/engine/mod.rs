@@ -36,7 +36,7 @@ pub use plan::{Check, CheckStatus, Plan};
 pub use switchover::{Cause, Step, Switchover};
 pub use time::{Span, Time};
 pub use topology::*;
-pub use vip::{VipObs, VipRt};
+pub use vip::{ARP_PROBE_PERIOD, ARP_SETTLE, VipObs, VipRt};
 
 use alarm::AlarmRt;
 use group::GroupRt;
@@ -98,6 +98,14 @@ pub enum Input {
         enable: bool,
         ok: bool,
         detail: String,
+    },
+    /// Whether another machine answers ARP for a pair's VIP that `host` has bound: the
+    /// hardware address that answered, or `None` when nobody else does. Only a host that
+    /// holds the address looks; its agent probes continuously.
+    VipElsewhere {
+        host: HostIx,
+        pair: PairIx,
+        by: Option<String>,
     },
     ScriptResult {
         run: u64,
@@ -291,6 +299,8 @@ pub struct Sabotage {
     pub set_mode_ignores_maintenance: bool,
     /// A restored controller numbers its correlations from 1 again.
     pub forget_correlation_counter: bool,
+    /// What agents say about other machines answering ARP for a VIP is ignored.
+    pub deaf_to_arp: bool,
 }
 
 /// A script run the engine started and waits for.
@@ -447,6 +457,7 @@ impl Engine {
                 ok,
                 detail,
             } => self.on_vip_result(host, pair, enable, ok, detail),
+            Input::VipElsewhere { host, pair, by } => self.on_vip_elsewhere(host, pair, by),
             Input::ScriptResult { run, outcome } => self.on_script_result(run, outcome),
             Input::PeerProbe { answered } => self.on_peer_probe(answered),
         }

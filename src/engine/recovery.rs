@@ -337,7 +337,12 @@ impl Engine {
         self.pairs[p.ix()].active = side;
         let app = self.side_app(p, side);
         let host_ok = self.hosts[self.topo.app_host(app).ix()].connected;
-        if rt[side].status == AppStatus::Up && host_ok {
+        // An instance there that failed to take primary mode and waits for its next attempt
+        // (its mode hook hangs, say) is no place for the member while its other instance
+        // could serve: the group moves, as it would for a failure.
+        let pr = &self.pairs[p.ix()];
+        let failing = pr.failed_attempts > 0 && self.now < pr.retry_after[side];
+        if rt[side].status == AppStatus::Up && host_ok && !failing {
             return self.auto_switchover(p, side, Cause::NoPrimary, corr);
         }
         if rt[side].status == AppStatus::Starting && host_ok {
@@ -346,7 +351,15 @@ impl Engine {
         let Some(g) = self.topo.pair(p).group else {
             return false;
         };
-        let what = format!("{} is {}", self.topo.app_label(app), self.app_state_word(app));
+        let what = if rt[side].status == AppStatus::Up && host_ok {
+            format!(
+                "{} did not take primary mode, {} attempt(s)",
+                self.topo.app_label(app),
+                self.pairs[p.ix()].failed_attempts
+            )
+        } else {
+            format!("{} is {}", self.topo.app_label(app), self.app_state_word(app))
+        };
         self.group_member_failed(g, p, side, Cause::Failure(what), corr);
         let leader = self.topo.group(g).leader;
         self.pairs[leader.ix()].switchover.is_some()

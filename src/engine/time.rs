@@ -37,7 +37,7 @@ impl Span {
         Span(s * 1000)
     }
 
-    pub fn as_ms(self) -> u64 {
+    pub const fn as_ms(self) -> u64 {
         self.0
     }
 

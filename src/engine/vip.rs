@@ -5,6 +5,12 @@
 //! once when a host regains the means to act (its NIC or its agent comes back). It flags
 //! addresses it cannot see (unreachable agent: possible conflict) and duplicates, and after
 //! a duplicate is resolved it announces the address again from its holder.
+//!
+//! A duplicate is known two ways: both hosts' agents report the address bound, or the
+//! holder's agent sees another machine answer ARP for it (a host whose agent is gone but
+//! whose kernel still has the address, or a machine outside the pair). The second is the
+//! only way to know of a duplicate on a host nobody can ask; the holder then announces the
+//! address again at once, so that neighbours send its traffic to the right host.
 
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +60,34 @@ pub struct VipRt {
     pub reannounce: bool,
     /// When each host last regained the means to act (NIC up, agent back).
     pub can_act_since: [Time; 2],
+    /// Per host: the hardware address of another machine that answers ARP for the VIP
+    /// this host holds, as its agent last said (`None`: nobody else, or unknown).
+    pub elsewhere: [Option<String>; 2],
+    /// Per host: when its agent last saw the address go (bound or unknown → unbound).
+    pub unbound_at: [Time; 2],
+    /// The current duplicate was seen through ARP at least once: the other host answers
+    /// the address itself, so once nobody else answers it is resolved, even when that
+    /// host's agent cannot say so.
+    pub duplicate_seen_by_arp: bool,
+}
+
+/// How often, at the longest, an agent probes whether another machine answers ARP for a
+/// VIP it holds (the drill's simulated agents and the real one do it every second).
+pub const ARP_PROBE_PERIOD: Span = Span::secs(1);
+
+/// How long what a holder heard over ARP may lag behind the other host letting go of the
+/// address: a probe period and the report's way to the controller.
+pub const ARP_SETTLE: Span = Span::ms(ARP_PROBE_PERIOD.as_ms() + 500);
+
+impl VipRt {
+    /// Records what a host's agent says of the address.
+    fn observe(&mut self, side: usize, obs: VipObs, now: Time) {
+        if obs == VipObs::Unbound && self.obs[side] != VipObs::Unbound {
+            self.unbound_at[side] = now;
+        }
+        self.obs[side] = obs;
+        self.last_seen[side] = obs;
+    }
 }
 
 impl Engine {
@@ -84,14 +118,19 @@ impl Engine {
             .unwrap_or_default()
     }
 
-    /// Whether the VIP is exactly where it belongs (true for pairs without one).
+    /// Whether the VIP is exactly where it belongs (true for pairs without one): bound on
+    /// the primary's host only, no other machine answering for it, nothing under way.
     pub(crate) fn vip_placement_ok(&self, p: PairIx) -> bool {
         if self.topo.pair(p).vip.is_none() {
             return true;
         }
         let d = self.pairs[p.ix()].active;
         let v = &self.pairs[p.ix()].vip;
-        v.obs[d] == VipObs::Bound && v.obs[1 - d] == VipObs::Unbound && !v.reannounce && v.pending.is_none()
+        v.obs[d] == VipObs::Bound
+            && v.obs[1 - d] == VipObs::Unbound
+            && !v.duplicate
+            && !v.reannounce
+            && v.pending.is_none()
     }
 
     pub(crate) fn on_vip_state(&mut self, host: HostIx, p: PairIx, bound: bool) {
@@ -100,21 +139,36 @@ impl Engine {
         }
         let Some(side) = self.vip_side(p, host) else { return };
         let obs = if bound { VipObs::Bound } else { VipObs::Unbound };
-        let v = &mut self.pairs[p.ix()].vip;
-        v.obs[side] = obs;
-        v.last_seen[side] = obs;
+        let now = self.now;
+        self.pairs[p.ix()].vip.observe(side, obs, now);
+        self.mark_pair(p);
+    }
+
+    pub(crate) fn on_vip_elsewhere(&mut self, host: HostIx, p: PairIx, by: Option<String>) {
+        #[cfg(test)]
+        if self.sabotage.deaf_to_arp {
+            return;
+        }
+        if !self.owns_host(host) || self.topo.pair(p).vip.is_none() {
+            return;
+        }
+        let Some(side) = self.vip_side(p, host) else { return };
+        self.pairs[p.ix()].vip.elsewhere[side] = by.map(|m| config::clip(&m, 64).into_owned());
         self.mark_pair(p);
     }
 
     /// The host's agent is lost: what it had bound is unknown from now on (not bound, not
-    /// unbound), so no duplicate is claimed and the possible conflict is flagged instead.
+    /// unbound), so no duplicate is claimed and the possible conflict is flagged instead;
+    /// what it saw answer ARP is unknown too.
     pub(crate) fn vip_host_lost(&mut self, host: HostIx) {
         for p in self.pairs_on_host(host) {
             if self.topo.pair(p).vip.is_none() {
                 continue;
             }
             if let Some(side) = self.vip_side(p, host) {
-                self.pairs[p.ix()].vip.obs[side] = VipObs::Unknown;
+                let v = &mut self.pairs[p.ix()].vip;
+                v.obs[side] = VipObs::Unknown;
+                v.elsewhere[side] = None;
             }
         }
     }
@@ -151,9 +205,9 @@ impl Engine {
         let corr = self.vip_correlation(p);
         let hname = self.topo.host(host).id.clone();
         if ok {
+            let now = self.now;
             let v = &mut self.pairs[p.ix()].vip;
-            v.obs[side] = if enable { VipObs::Bound } else { VipObs::Unbound };
-            v.last_seen[side] = v.obs[side];
+            v.observe(side, if enable { VipObs::Bound } else { VipObs::Unbound }, now);
             v.fails[side] = 0;
             let (id, what) = match (enable, reason) {
                 (true, VipReason::Reannounce) => (EventId::VipEnabled, "re-announced (gratuitous ARP) on"),
@@ -276,6 +330,93 @@ impl Engine {
         }
     }
 
+    /// Flags a duplicate address (HC-1204) and its end (HC-1205). A duplicate is the
+    /// address bound on both hosts as their agents report, or a host that holds it hearing
+    /// another machine answer ARP for it. What a holder heard just before the other host
+    /// let go is stale until the holder has probed again: an ARP answer counts only once
+    /// the other host has been unbound for [`ARP_SETTLE`]. `desired` is the side that
+    /// should hold the address (re-announced from there when another machine answers).
+    fn vip_duplicates(&mut self, p: PairIx, desired: Option<usize>) {
+        let now = self.now;
+        let v = &self.pairs[p.ix()].vip;
+        let settled = |s: usize| v.obs[1 - s] != VipObs::Unbound || now >= v.unbound_at[1 - s] + ARP_SETTLE;
+        let k = desired.unwrap_or(self.pairs[p.ix()].active);
+        let both_bound = v.obs[0] == VipObs::Bound && v.obs[1] == VipObs::Bound;
+        let heard = [k, 1 - k].into_iter().find_map(|s| {
+            let mac = v.elsewhere[s].as_ref().filter(|_| v.obs[s] == VipObs::Bound)?;
+            settled(s).then(|| (s, mac.clone()))
+        });
+        if let Some(s) = (0..2).find(|&s| v.obs[s] == VipObs::Bound && v.elsewhere[s].is_some() && !settled(s)) {
+            let at = v.unbound_at[1 - s] + ARP_SETTLE;
+            self.timers.set_earliest(TimerKey::Vip(p), at);
+        }
+        let dup = both_bound || heard.is_some();
+        let was = v.duplicate;
+        if heard.is_some() {
+            self.pairs[p.ix()].vip.duplicate_seen_by_arp = true;
+        }
+        let address = self.vip_address(p);
+        if dup && !was {
+            let corr = Some(self.pair_incident(p));
+            let h = heard.as_ref().map_or(k, |(s, _)| *s);
+            let (hh, ho) = (self.side_host(p, h), self.side_host(p, 1 - h));
+            let (hh_id, ho_id) = (&self.topo.host(hh).id, &self.topo.host(ho).id);
+            let obs_o = self.pairs[p.ix()].vip.obs[1 - h];
+            let text = match &heard {
+                Some((_, mac)) if !both_bound && obs_o != VipObs::Unbound => format!(
+                    "duplicate address: VIP {address} is bound on {hh_id} and answered by {mac} too, probably {ho_id} (its agent cannot say)"
+                ),
+                Some((_, mac)) if !both_bound => format!(
+                    "duplicate address: VIP {address} is bound on {hh_id} and answered by {mac} too, a machine outside the pair"
+                ),
+                _ => format!("duplicate address: VIP {address} is bound on {hh_id} and {ho_id}"),
+            };
+            let reach_o = self.hosts[ho.ix()].connected;
+            let vr = &mut self.pairs[p.ix()].vip;
+            vr.duplicate = true;
+            // Win the neighbours back from the other machine while it cannot be told to
+            // let go (it answers ARP, but nobody can ask its agent to remove the address).
+            vr.reannounce |= heard.is_some() && desired == Some(h) && !(both_bound && reach_o);
+            let mut fields = vec![("address", address)];
+            if let Some((_, mac)) = heard {
+                fields.push(("answered-by", mac));
+            }
+            self.emit_with(
+                EventId::VipDuplicate,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                corr,
+                text,
+                fields,
+            );
+            return;
+        }
+        let v = &self.pairs[p.ix()].vip;
+        let o = 1 - k;
+        let resolved =
+            was && !dup && (v.obs[o] == VipObs::Unbound || (v.obs[o] == VipObs::Unknown && v.duplicate_seen_by_arp));
+        if resolved {
+            let corr = Some(self.pair_incident(p));
+            let vr = &mut self.pairs[p.ix()].vip;
+            vr.duplicate = false;
+            vr.duplicate_seen_by_arp = false;
+            vr.reannounce = true;
+            let hk = self.side_host(p, k);
+            self.emit_with(
+                EventId::VipDuplicateResolved,
+                Entity::Pair(p),
+                Entity::Pair(p),
+                corr,
+                format!("VIP {address} is bound on {} only again", self.topo.host(hk).id),
+                vec![("address", address)],
+            );
+        }
+    }
+
+    fn side_host(&self, p: PairIx, side: usize) -> HostIx {
+        self.topo.app_host(self.side_app(p, side))
+    }
+
     /// Level-triggered reconciliation of one pair's VIP.
     pub(crate) fn reconcile_vip(&mut self, p: PairIx) {
         let pr = &self.pairs[p.ix()];
@@ -290,7 +431,9 @@ impl Engine {
             let host = self.topo.app_host(self.side_app(p, pv.side));
             self.on_vip_result(host, p, pv.enable, false, "no answer from the agent".into());
         }
-        let Some(d) = self.vip_desired(p) else {
+        let desired = self.vip_desired(p);
+        self.vip_duplicates(p, desired);
+        let Some(d) = desired else {
             self.vip_duplicate_without_primary(p);
             return;
         };
@@ -298,21 +441,13 @@ impl Engine {
         let hd = self.topo.app_host(self.side_app(p, d));
         let ho = self.topo.app_host(self.side_app(p, o));
         let (reach_d, reach_o) = (self.hosts[hd.ix()].connected, self.hosts[ho.ix()].connected);
-        let corr = self.pairs[p.ix()].incident;
         let address = self.vip_address(p);
         let v = self.pairs[p.ix()].vip.clone();
 
         let flag_unknown = !reach_o && v.last_seen[o] != VipObs::Unbound && !v.unknown_flagged[o];
-        let dup = v.obs[d] == VipObs::Bound && v.obs[o] == VipObs::Bound;
-        // A possible conflict or a duplicate is an incident of its own when the pair has none.
-        let corr = if corr.is_none() && (flag_unknown || (dup && !v.duplicate)) {
-            let c = self.new_correlation();
-            self.pairs[p.ix()].incident = Some(c);
-            Some(c)
-        } else {
-            corr
-        };
         if flag_unknown {
+            // A possible conflict is an incident of its own when the pair has none.
+            let corr = Some(self.pair_incident(p));
             self.pairs[p.ix()].vip.unknown_flagged[o] = true;
             self.emit_with(
                 EventId::VipStateUnknown,
@@ -329,33 +464,6 @@ impl Engine {
         }
         if reach_o {
             self.pairs[p.ix()].vip.unknown_flagged[o] = false;
-        }
-        if dup && !v.duplicate {
-            self.pairs[p.ix()].vip.duplicate = true;
-            self.emit_with(
-                EventId::VipDuplicate,
-                Entity::Pair(p),
-                Entity::Pair(p),
-                corr,
-                format!(
-                    "duplicate address: VIP {address} is bound on {} and {}",
-                    self.topo.host(hd).id,
-                    self.topo.host(ho).id
-                ),
-                vec![("address", address.clone())],
-            );
-        } else if v.duplicate && v.obs[o] == VipObs::Unbound {
-            let vr = &mut self.pairs[p.ix()].vip;
-            vr.duplicate = false;
-            vr.reannounce = true;
-            self.emit_with(
-                EventId::VipDuplicateResolved,
-                Entity::Pair(p),
-                Entity::Pair(p),
-                corr,
-                format!("VIP {address} is bound on {} only again", self.topo.host(hd).id),
-                vec![("address", address.clone())],
-            );
         }
 
         let v = self.pairs[p.ix()].vip.clone();

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{EventRecord, PlanView};
+use super::{EventRecord, PlanView, Snapshot};
 use crate::engine::{AppIx, Topology};
 
 /// The deployment: every site, host, app, pair, group and script, and which site the
@@ -198,4 +198,109 @@ pub struct RunView {
     pub exit_code: Option<i32>,
     pub timed_out: bool,
     pub duration_ms: Option<u64>,
+}
+
+impl TopologyView {
+    /// `site`'s part of the deployment from the topology alone, with nothing known (what
+    /// is shown of a controller never heard from): every state `unknown`, the pairs'
+    /// instances in configuration order.
+    pub fn skeleton(&self, site: &str) -> Snapshot {
+        use super::{AppView, GroupView, HostView, InstanceView, NicView, PairView, SiteView, VipHostView, VipView};
+        let host_of = |app: &str| {
+            self.apps
+                .iter()
+                .find(|a| a.id == app)
+                .map(|a| a.host.clone())
+                .unwrap_or_default()
+        };
+        let instance = |app: Option<&String>| InstanceView {
+            app: app.cloned().unwrap_or_default(),
+            host: app.map(|a| host_of(a)).unwrap_or_default(),
+            ..InstanceView::default()
+        };
+        let part = Snapshot {
+            t_ms: 0,
+            sites: self
+                .sites
+                .iter()
+                .filter(|s| s.id == site)
+                .map(|s| SiteView {
+                    id: s.id.clone(),
+                    peer: s.peer.clone(),
+                    ..SiteView::default()
+                })
+                .collect(),
+            hosts: self
+                .hosts
+                .iter()
+                .filter(|h| h.site == site)
+                .map(|h| HostView {
+                    id: h.id.clone(),
+                    site: h.site.clone(),
+                    nics: h
+                        .nics
+                        .iter()
+                        .map(|n| NicView {
+                            name: n.clone(),
+                            ..NicView::default()
+                        })
+                        .collect(),
+                    apps: self
+                        .apps
+                        .iter()
+                        .filter(|a| a.host == h.id)
+                        .map(|a| AppView {
+                            id: a.id.clone(),
+                            kind: a.kind.clone(),
+                            host: a.host.clone(),
+                            pair: a.pair.clone(),
+                            ..AppView::default()
+                        })
+                        .collect(),
+                    ..HostView::default()
+                })
+                .collect(),
+            pairs: self
+                .pairs
+                .iter()
+                .filter(|p| p.site == site)
+                .map(|p| PairView {
+                    id: p.id.clone(),
+                    site: p.site.clone(),
+                    group: p.group.clone(),
+                    leader: self.groups.iter().any(|g| g.leader == p.id),
+                    primary: instance(p.apps.first()),
+                    backup: instance(p.apps.get(1)),
+                    vip: p.vip.as_ref().map(|v| VipView {
+                        address: v.address.clone(),
+                        nic: v.nic.clone(),
+                        hosts: p
+                            .apps
+                            .iter()
+                            .map(|a| VipHostView {
+                                host: host_of(a),
+                                state: Default::default(),
+                            })
+                            .collect(),
+                        ..VipView::default()
+                    }),
+                    ..PairView::default()
+                })
+                .collect(),
+            groups: self
+                .groups
+                .iter()
+                .filter(|g| self.site_of_pair(&g.leader) == Some(site))
+                .map(|g| GroupView {
+                    id: g.id.clone(),
+                    site: site.to_string(),
+                    leader: g.leader.clone(),
+                    members: g.members.clone(),
+                    ..GroupView::default()
+                })
+                .collect(),
+            endpoints: Vec::new(),
+        };
+        part.unknown()
+    }
 }

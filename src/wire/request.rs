@@ -131,8 +131,8 @@ impl Request {
     /// Anything else (not JSON, not an object, an unknown or missing field, a bad value)
     /// is [`OpError::Invalid`], saying what.
     pub fn from_body(kind: CommandKind, body: &[u8]) -> Result<Request, OpError> {
-        let mut v: serde_json::Value =
-            serde_json::from_slice(body).map_err(|e| OpError::Invalid(format!("the body is not JSON: {e}")))?;
+        let mut v: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|e| OpError::Invalid(format!("the body is not JSON: {}", inert(e))))?;
         let obj = v
             .as_object_mut()
             .ok_or_else(|| OpError::Invalid("the body must be a JSON object".into()))?;
@@ -142,8 +142,13 @@ impl Request {
             ));
         }
         obj.insert("kind".into(), kind.as_str().into());
-        serde_json::from_value(v).map_err(|e| OpError::Invalid(e.to_string()))
+        serde_json::from_value(v).map_err(|e| OpError::Invalid(inert(e)))
     }
+}
+
+/// A parser's message, which may quote the peer's text: one inert line.
+fn inert(e: serde_json::Error) -> String {
+    engine::config::inert(&e.to_string(), 400)
 }
 
 /// A duration as JSON: milliseconds, or text such as `"90s"` or `"1h"`. Written as

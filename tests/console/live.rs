@@ -29,7 +29,7 @@ fn topology(east: u16, west: u16, sip: u16) -> String {
         )
     };
     let host = |id: &str, site: &str| format!("[[host]]\nid = \"{id}\"\nsite = \"{site}\"\nnics = [\"lo\"]\n\n");
-    let app = |id: &str, host: &str, ip: &str| sip_app(id, host, ip, sip) + "\n";
+    let app = |id: &str, host: &str, ip: &str| sip_app(id, host, ip, sip, "");
     format!(
         "[controller]\nheartbeat-interval = \"200ms\"\nheartbeat-timeout = \"1s\"\nmode-timeout = \"3s\"\n\n{}{}{}{}{}{}{}{}{}{}[[pair]]\nid = \"pe\"\napps = [\"a1\", \"a2\"]\n\n[[pair]]\nid = \"pw\"\napps = [\"b1\", \"b2\"]\n\n[[script]]\nid = \"hello\"\ncommand = \"/bin/echo\"\nargs = [\"hello from\", \"{{host}}\"]\nhosts = [\"h3\"]\n",
         site("east", "west", east),

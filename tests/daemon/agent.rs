@@ -8,35 +8,9 @@ use std::time::{Duration, Instant};
 
 use super::harness::*;
 
+/// h1 and h2 with a SIP responder each on 127.0.0.11 and 127.0.0.12.
 pub fn topology(port: u16) -> String {
-    let app = |id: &str, host: &str, ip: &str| sip_app(id, host, ip, port);
-    format!(
-        r#"
-[controller]
-heartbeat-interval = "200ms"
-heartbeat-timeout = "1s"
-mode-timeout = "3s"
-
-[[site]]
-id = "east"
-
-[[host]]
-id = "h1"
-site = "east"
-nics = ["lo"]
-
-[[host]]
-id = "h2"
-site = "east"
-nics = ["lo"]
-{}{}
-[[pair]]
-id = "p"
-apps = ["a", "b"]
-"#,
-        app("a", "h1", "127.0.0.11"),
-        app("b", "h2", "127.0.0.12")
-    )
+    agents_topology(port, ["127.0.0.11", "127.0.0.12"], "", "")
 }
 
 async fn ids_after(url: &str, after: usize) -> Vec<String> {

@@ -243,3 +243,247 @@ async fn an_agent_with_another_deployment_file_is_refused_with_the_difference() 
         "{answer:?}"
     );
 }
+
+/// Who may call a route: anyone, a viewer (or more), an operator (or more), an admin, an agent.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Need {
+    Anyone,
+    View,
+    Act,
+    Admin,
+    Agent,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_only_the_tokens_allowed_to_call_it() {
+    let dir = Dir::new("auth-matrix");
+    let c = Controller::start(dir.path(), "127.0.0.1:0");
+    let u = c.url.as_str();
+    until(10, "ready", || async { get(u, "/readyz", None).await.0 == 200 }).await;
+    // Every route of the API, with a body that changes nothing lasting.
+    let routes: &[(&str, &str, Option<&str>, Need)] = &[
+        ("GET", "/healthz", None, Need::Anyone),
+        ("GET", "/readyz", None, Need::Anyone),
+        ("GET", "/metrics", None, Need::Anyone),
+        ("GET", "/v1/topology", None, Need::View),
+        ("GET", "/v1/snapshot", None, Need::View),
+        ("GET", "/v1/whoami", None, Need::View),
+        ("GET", "/v1/events?limit=5", None, Need::View),
+        ("GET", "/v1/events?before=end&limit=5", None, Need::View),
+        ("GET", "/v1/events/stream", None, Need::View),
+        ("GET", "/v1/actions", None, Need::View),
+        ("GET", "/v1/runs/1", None, Need::View),
+        (
+            "POST",
+            "/v1/switchover",
+            Some(r#"{"pair":"p","dry_run":true}"#),
+            Need::View,
+        ),
+        ("POST", "/v1/switchover", Some(r#"{"pair":"p","to":"h2"}"#), Need::Act),
+        ("POST", "/v1/maintenance", Some(r#"{"pair":"p","on":false}"#), Need::Act),
+        ("POST", "/v1/runs", Some(r#"{"script":"hello","host":"h1"}"#), Need::Act),
+        ("POST", "/v1/anti-flap/reset", Some(r#"{"pair":"p"}"#), Need::Admin),
+        ("GET", "/v1/agents/link", None, Need::Agent),
+    ];
+    let tokens: &[(&str, Option<&str>)] = &[
+        ("no token", None),
+        ("a wrong token", Some("wrong-secret-0123456789")),
+        ("viewer", Some(VIEWER)),
+        ("operator", Some(OPERATOR)),
+        ("admin", Some(ADMIN)),
+        ("agent", Some(AGENT)),
+    ];
+    for &(method, path, body, need) in routes {
+        for &(who, token) in tokens {
+            let allowed = match (need, who) {
+                (Need::Anyone, _) => true,
+                (_, "no token" | "a wrong token") => false,
+                (Need::View, w) => matches!(w, "viewer" | "operator" | "admin"),
+                (Need::Act, w) => matches!(w, "operator" | "admin"),
+                (Need::Admin, w) => w == "admin",
+                (Need::Agent, w) => w == "agent",
+            };
+            let mut r = match method {
+                "GET" => client().get(format!("{u}{path}")),
+                _ => client()
+                    .post(format!("{u}{path}"))
+                    .body(body.unwrap_or_default().to_string()),
+            };
+            if need == Need::Agent {
+                // A WebSocket upgrade, so that the route gets as far as the token.
+                r = r
+                    .header("Connection", "Upgrade")
+                    .header("Upgrade", "websocket")
+                    .header("Sec-WebSocket-Version", "13")
+                    .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+            }
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            let resp = r.send().await.expect("request");
+            let status = resp.status().as_u16();
+            // A stream or a link that is let in stays open: its status is enough.
+            let open = (path.ends_with("/stream") && status == 200) || status == 101;
+            let text = if open {
+                String::new()
+            } else {
+                resp.text().await.unwrap_or_default()
+            };
+            let what = format!("{method} {path} with {who}: {status} {text:.200}");
+            if allowed {
+                assert!(![401, 403].contains(&status) && status < 500, "{what}");
+            } else {
+                let want = if token.is_none() || who == "a wrong token" {
+                    401
+                } else {
+                    403
+                };
+                assert_eq!(status, want, "{what}");
+                let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                assert!(is_error(&v), "{what}: not a JSON error");
+                for secret in [VIEWER, OPERATOR, ADMIN, AGENT, "wrong-secret-0123456789"] {
+                    assert!(!text.contains(secret), "{what}: a token in the answer");
+                }
+            }
+        }
+    }
+}
+
+/// A small seeded generator (xorshift64*) for the requests below.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.below(from.len())]
+    }
+    /// Up to `max` characters: printable, percent escapes, or raw bytes made valid text.
+    fn text(&mut self, max: usize) -> String {
+        let n = self.below(max + 1);
+        (0..n)
+            .map(|_| match self.below(6) {
+                0 => self
+                    .pick(&["%00", "%0a", "%ff", "%", "&", "=", "+", "..", "/", "?", "#"])
+                    .to_string(),
+                1 => char::from_u32(self.next() as u32 % 0x11_0000).map_or("?".into(), String::from),
+                2 => self.next().to_string(),
+                _ => char::from(b' ' + (self.next() % 95) as u8).to_string(),
+            })
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_queries_and_bodies_never_get_a_5xx_or_stop_the_controller() {
+    let dir = Dir::new("random-requests");
+    let c = Controller::start(dir.path(), "127.0.0.1:0");
+    let u = c.url.as_str();
+    until(10, "ready", || async { get(u, "/readyz", None).await.0 == 200 }).await;
+    let cases: usize = std::env::var("HACTL_PROP_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_500);
+    let seed = 0x5eed_0000_0000_0001u64;
+    let mut g = Gen(seed);
+    let keys = ["after", "limit", "colour", "", "after[]", "AFTER", "limit%00"];
+    let fields = [
+        "pair",
+        "to",
+        "force",
+        "dry_run",
+        "reason",
+        "request_id",
+        "on",
+        "for",
+        "script",
+        "host",
+        "kind",
+        "x",
+    ];
+    let values = [
+        "\"p\"",
+        "\"h1\"",
+        "\"h2\"",
+        "\"hello\"",
+        "true",
+        "false",
+        "null",
+        "0",
+        "-1",
+        "1e400",
+        "\"1h\"",
+        "\"99999d\"",
+        "[]",
+        "{}",
+        "\"\\u0000\"",
+        "\"\\n\"",
+    ];
+    for i in 0..cases {
+        let (method, path, body) = match g.below(4) {
+            0 | 1 => {
+                let route = g.pick(&["/v1/events", "/v1/events/stream", "/v1/snapshot", "/v1/topology"]);
+                let query: Vec<String> = (0..g.below(4))
+                    .map(|_| format!("{}={}", g.pick(&keys), g.text(12)))
+                    .collect();
+                ("GET", format!("{route}?{}", query.join("&")), String::new())
+            }
+            2 => ("GET", format!("/v1/runs/{}", g.text(10)), String::new()),
+            _ => {
+                let route = g.pick(&["/v1/switchover", "/v1/maintenance", "/v1/runs"]);
+                let members: Vec<String> = (0..g.below(5))
+                    .map(|_| {
+                        let v = if g.below(3) == 0 {
+                            serde_json::to_string(&g.text(20)).unwrap_or_default()
+                        } else {
+                            g.pick(&values).to_string()
+                        };
+                        format!("\"{}\":{v}", g.pick(&fields))
+                    })
+                    .collect();
+                let mut body = format!("{{{}}}", members.join(","));
+                if g.below(4) == 0 {
+                    // Cut short or salted with junk.
+                    let mut cut = g.below(body.len() + 1);
+                    while !body.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    body.truncate(cut);
+                    body.push_str(&g.text(4));
+                }
+                ("POST", route.to_string(), body)
+            }
+        };
+        let url = format!("{u}{}", path.replace(['#', ' '], "%20"));
+        let r = match method {
+            "GET" => client().get(&url),
+            _ => client().post(&url).body(body.clone()),
+        };
+        let resp = r.bearer_auth(OPERATOR).send().await;
+        let Ok(resp) = resp else {
+            // reqwest itself refused the URL (not a request the controller ever saw).
+            continue;
+        };
+        let status = resp.status().as_u16();
+        let what = format!("case {i} (seed {seed:#x}): {method} {path} {body:.120} -> {status}");
+        assert!(status < 500, "{what}");
+        if status >= 400 && !path.starts_with("/v1/events/stream") {
+            let text = resp.text().await.unwrap_or_default();
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            assert!(is_error(&v), "{what}: not a JSON error: {text:.200}");
+            assert!(
+                !v["detail"].as_str().unwrap_or_default().chars().any(char::is_control),
+                "{what}: a control character in {v}"
+            );
+        }
+    }
+    assert_eq!(get(u, "/healthz", None).await.0, 200, "still serving");
+    assert_eq!(get(u, "/v1/topology", Some(VIEWER)).await.0, 200);
+}

@@ -62,8 +62,8 @@ command = "/bin/echo"
 "#;
 
 /// An application of a test deployment: the built-in SIP responder on `ip:port`, probed
-/// with OPTIONS.
-pub fn sip_app(id: &str, host: &str, ip: &str, port: u16) -> String {
+/// with SIP OPTIONS; `extra` is added to its `[[app]]`.
+pub fn sip_app(id: &str, host: &str, ip: &str, port: u16, extra: &str) -> String {
     let bin = env!("CARGO_BIN_EXE_hactl");
     format!(
         r#"
@@ -75,7 +75,42 @@ start = ["{bin}", "sip-responder", "--listen", "{ip}:{port}", "--name", "{host}"
 restart-delay = "1s"
 probe = {{ kind = "sip-options", port = {port}, interval = "300ms", timeout = "250ms", failures = 2 }}
 backup-check = {{ enabled = false }}
+{extra}
 "#
+    )
+}
+
+/// A deployment for real agents on loopback: hosts h1 and h2, each running a built-in SIP
+/// responder (`a` on h1 at `ips[0]`, `b` on h2 at `ips[1]`, both on `port`) probed with
+/// SIP OPTIONS, pair p of the two; `app_extra` is added to each `[[app]]`, `extra` at the
+/// end (scripts, ...).
+pub fn agents_topology(port: u16, ips: [&str; 2], app_extra: &str, extra: &str) -> String {
+    format!(
+        r#"
+[controller]
+heartbeat-interval = "200ms"
+heartbeat-timeout = "1s"
+mode-timeout = "3s"
+
+[[site]]
+id = "east"
+
+[[host]]
+id = "h1"
+site = "east"
+nics = ["lo"]
+
+[[host]]
+id = "h2"
+site = "east"
+nics = ["lo"]
+{}{}
+[[pair]]
+id = "p"
+apps = ["a", "b"]
+{extra}"#,
+        sip_app("a", "h1", ips[0], port, app_extra),
+        sip_app("b", "h2", ips[1], port, app_extra)
     )
 }
 

@@ -107,3 +107,43 @@ async fn missing_interfaces_and_addresses_are_clear_errors() {
     let gone = Net::in_netns("hactl-test-does-not-exist").unwrap();
     assert!(gone.link("lo").await.is_err());
 }
+
+/// The MAC of `ifname` in namespace `ns`, as `ip` prints it.
+fn mac_of(ns: &str, ifname: &str) -> String {
+    let out = ip_out(&["-n", ns, "-j", "link", "show", "dev", ifname]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v[0]["address"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn another_holder_of_a_vip_is_seen_by_arp_and_no_longer_once_it_lets_go() {
+    let Some((a, b)) = two_hosts("another_holder_of_a_vip_is_seen_by_arp_and_no_longer_once_it_lets_go") else {
+        return;
+    };
+    let wait = std::time::Duration::from_millis(300);
+    let na = Net::in_netns(&a.0).unwrap();
+    let nb = Net::in_netns(&b.0).unwrap();
+    let vip: VipAddr = "10.77.0.10/24".parse().unwrap();
+    na.add_vip(&vip, "va").await.unwrap();
+    // Alone: nobody else answers, and a's own kernel does not answer its own probe.
+    assert_eq!(na.arp_probe(&vip, "va", wait).await.unwrap(), None);
+    // b takes the address too (its agent lost, say): a sees b's MAC answer.
+    nb.add_vip(&vip, "vb").await.unwrap();
+    let mac_b = mac_of(&b.0, "vb");
+    assert_eq!(na.arp_probe(&vip, "va", wait).await.unwrap(), Some(mac_b));
+    // And b sees a.
+    let mac_a = mac_of(&a.0, "va");
+    assert_eq!(nb.arp_probe(&vip, "vb", wait).await.unwrap(), Some(mac_a));
+    nb.del_vip(&vip, "vb").await.unwrap();
+    assert_eq!(na.arp_probe(&vip, "va", wait).await.unwrap(), None);
+    // An address nobody holds is not answered either; IPv6 is not probed.
+    let other: VipAddr = "10.77.0.11/24".parse().unwrap();
+    assert_eq!(na.arp_probe(&other, "va", wait).await.unwrap(), None);
+    let v6: VipAddr = "fd00::10/64".parse().unwrap();
+    assert_eq!(na.arp_probe(&v6, "va", wait).await.unwrap(), None);
+    let e = na.arp_probe(&vip, "lo", wait).await.unwrap_err();
+    assert!(
+        e.to_string().contains("10.77.0.10") && e.to_string().contains("lo"),
+        "{e}"
+    );
+}

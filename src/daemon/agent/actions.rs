@@ -2,10 +2,11 @@
 //! feeds its result back to the core: processes (spawn, signal, exit), mode hooks, probes
 //! (a loop per application at its probe's interval), backups' start-up checks, VIPs and
 //! their announcement, scripts with streamed output; and the watch on NICs, traffic and
-//! VIPs that tells the core what changed.
+//! VIPs (bound here? does another machine answer ARP for one bound here?) that tells the
+//! core what changed.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -316,8 +317,46 @@ fn vip_target(topo: &Topology, host: HostIx, pair: PairIx) -> Result<(VipAddr, S
     Ok((vip, ifname.to_string()))
 }
 
+/// How long an ARP probe waits for another holder of a VIP to answer.
+const ARP_WAIT: Duration = Duration::from_millis(200);
+
+/// The ARP probes of the VIPs bound here: at most one in flight per VIP, and a failing
+/// probe (no CAP_NET_RAW, an interface without a hardware address) said once, not every
+/// second.
+#[derive(Default)]
+struct ArpWatch {
+    inflight: HashMap<PairIx, tokio::task::JoinHandle<()>>,
+    failing: Arc<Mutex<HashSet<PairIx>>>,
+}
+
+impl ArpWatch {
+    fn probe(&mut self, net: &Net, pair: PairIx, vip: VipAddr, ifname: String, tx: &mpsc::UnboundedSender<AgentInput>) {
+        if self.inflight.get(&pair).is_some_and(|t| !t.is_finished()) {
+            return;
+        }
+        let (net, tx, failing) = (net.clone(), tx.clone(), self.failing.clone());
+        let task = tokio::spawn(async move {
+            let result = net.arp_probe(&vip, &ifname, ARP_WAIT).await;
+            let mut failing = failing.lock().unwrap_or_else(|e| e.into_inner());
+            match result {
+                Ok(by) => {
+                    failing.remove(&pair);
+                    let _ = tx.send(AgentInput::VipElsewhere { pair, by });
+                }
+                Err(e) => {
+                    if failing.insert(pair) {
+                        log(&format!("{e} (other holders of this address go unseen)"));
+                    }
+                }
+            }
+        });
+        self.inflight.insert(pair, task);
+    }
+}
+
 /// Watches the host: NIC link state and traffic (receive counters) every 250 ms, VIPs
-/// every second; tells the core what it sees first and then every change.
+/// every second (and, for each one bound here, whether another machine answers ARP for
+/// it); tells the core what it sees first and then every change.
 pub(super) async fn watch_host(topo: Arc<Topology>, host: HostIx, net: Net, tx: mpsc::UnboundedSender<AgentInput>) {
     let h = topo.host(host);
     let mut nic_state: Vec<Option<bool>> = vec![None; h.nics.len()];
@@ -325,6 +364,7 @@ pub(super) async fn watch_host(topo: Arc<Topology>, host: HostIx, net: Net, tx: 
     let mut flowing: HashMap<AppIx, bool> = HashMap::new();
     let mut vip_state: HashMap<PairIx, bool> = HashMap::new();
     let vips: Vec<PairIx> = topo.vip_pairs_on_host(host);
+    let mut arp = ArpWatch::default();
     let mut tick: u64 = 0;
     loop {
         for (nic, seen) in nic_state.iter_mut().enumerate() {
@@ -360,16 +400,21 @@ pub(super) async fn watch_host(topo: Arc<Topology>, host: HostIx, net: Net, tx: 
                 }
             }
         }
+        // VIPs every fourth tick: every second, the engine's `ARP_PROBE_PERIOD`.
         if tick.is_multiple_of(4) {
             for &pair in &vips {
                 let Ok((vip, ifname)) = vip_target(&topo, host, pair) else {
                     continue;
                 };
-                if let Ok(bound) = net.vip_bound(&vip, &ifname).await
-                    && vip_state.get(&pair) != Some(&bound)
-                {
+                let Ok(bound) = net.vip_bound(&vip, &ifname).await else {
+                    continue;
+                };
+                if vip_state.get(&pair) != Some(&bound) {
                     vip_state.insert(pair, bound);
                     let _ = tx.send(AgentInput::VipObserved { pair, bound });
+                }
+                if bound {
+                    arp.probe(&net, pair, vip, ifname, &tx);
                 }
             }
         }

@@ -139,7 +139,7 @@ async fn session(
     let text = |m: &AgentMsg| Message::Text(serde_json::to_string(m).unwrap_or_default().into());
     ws.send(text(&hello)).await.map_err(|e| Ended::Failed(short(&e)))?;
     match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
-        Ok(Some(Ok(Message::Text(t)))) => match serde_json::from_str::<ControllerMsg>(&t) {
+        Ok(Some(Ok(Message::Text(t)))) => match link::parse_controller(&t) {
             Ok(ControllerMsg::Welcome { .. }) => {}
             Ok(ControllerMsg::Refused { error, detail }) => return Err(Ended::Refused(error, detail)),
             _ => {
@@ -159,7 +159,7 @@ async fn session(
                 None => return Ok(()),
             },
             frame = ws.next() => match frame {
-                Some(Ok(Message::Text(t))) => match serde_json::from_str::<ControllerMsg>(&t) {
+                Some(Ok(Message::Text(t))) => match link::parse_controller(&t) {
                     Ok(ControllerMsg::Refused { error, detail }) => return Err(Ended::Refused(error, detail)),
                     Ok(order) => match link::to_command(topo, host, &order) {
                         Ok(Some(cmd)) => {
@@ -168,7 +168,7 @@ async fn session(
                         Ok(None) => {}
                         Err(e) => eprintln!("hactl agent: an order was refused: {}", escape(&e.to_string())),
                     },
-                    Err(e) => eprintln!("hactl agent: an order does not parse: {e}"),
+                    Err(e) => eprintln!("hactl agent: an order from the controller: {e}"),
                 },
                 Some(Ok(Message::Close(_))) | None => return Err(Ended::Failed("the controller closed the link".into())),
                 Some(Ok(_)) => {}

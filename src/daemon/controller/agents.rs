@@ -90,7 +90,7 @@ pub async fn serve(shared: std::sync::Arc<Shared>, identity: Identity, mut ws: W
     let topo = shared.topo.clone();
     // Hello first.
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, ws.next()).await {
-        Ok(Some(Ok(Message::Text(t)))) => serde_json::from_str::<AgentMsg>(&t),
+        Ok(Some(Ok(Message::Text(t)))) => link::parse_agent(&t),
         _ => return refuse(ws, "no-hello", "the agent did not say hello in time".into()).await,
     };
     let (host_id, summary) = match hello {
@@ -106,7 +106,7 @@ pub async fn serve(shared: std::sync::Arc<Shared>, identity: Identity, mut ws: W
             (host, topology)
         }
         Ok(_) => return refuse(ws, "no-hello", "the first message must be a hello".into()).await,
-        Err(e) => return refuse(ws, "bad-message", format!("the hello does not parse: {e}")).await,
+        Err(e) => return refuse(ws, "bad-message", e.to_string()).await,
     };
     let Some(host) = topo.host_ix(&host_id) else {
         let detail = format!(
@@ -154,16 +154,13 @@ pub async fn serve(shared: std::sync::Arc<Shared>, identity: Identity, mut ws: W
                     if t.len() > link::MAX_FRAME {
                         break;
                     }
-                    match serde_json::from_str::<AgentMsg>(&t) {
+                    match link::parse_agent(&t) {
                         Ok(msg) => {
                             if !take(&shared, host, msg) {
                                 break;
                             }
                         }
-                        Err(e) => {
-                            let detail = format!("a message does not parse: {e}");
-                            return refuse(ws, "bad-message", detail).await;
-                        }
+                        Err(e) => return refuse(ws, "bad-message", e.to_string()).await,
                     }
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}

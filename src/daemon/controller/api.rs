@@ -37,7 +37,7 @@ use super::core::CoreMsg;
 use crate::daemon::auth::{Identity, Role};
 use crate::daemon::journal::Reader;
 use crate::daemon::tls::Peer;
-use crate::engine::config::{clip, escape};
+use crate::engine::config::{clip, escape, inert};
 use crate::engine::{Operator, OperatorCommand};
 use crate::wire::{self, CommandKind, EventRecord, OpError, Request, Resolved};
 
@@ -59,7 +59,7 @@ impl ApiError {
         ApiError {
             status,
             error,
-            detail: escape(&clip(&detail.into(), 400)).into_owned(),
+            detail: inert(&detail.into(), 400),
         }
     }
     fn bad(detail: impl Into<String>) -> ApiError {
@@ -105,8 +105,39 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::map_response(json_errors))
         .layer(middleware::from_fn_with_state(shared.clone(), timing))
         .with_state(shared)
+}
+
+/// Every client error as JSON `{"error", "detail"}`: the extractors' own refusals (a path or
+/// a query that is not valid UTF-8, a missing WebSocket upgrade...) are plain text.
+async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !status.is_client_error() || is_json {
+        return resp;
+    }
+    let text = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let detail = if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("refused").to_string()
+    } else {
+        text
+    };
+    let error = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "too-large",
+        StatusCode::NOT_FOUND => "not-found",
+        StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
+        _ => "bad-request",
+    };
+    ApiError::new(status, error, detail).into_response()
 }
 
 async fn timing(State(shared): State<Arc<Shared>>, req: axum::extract::Request, next: Next) -> Response {

@@ -48,6 +48,12 @@ pub enum NetError {
         interface: String,
         detail: String,
     },
+    #[error("ARP probe for {address} on `{interface}`: {detail}")]
+    ArpProbe {
+        address: IpAddr,
+        interface: String,
+        detail: String,
+    },
 }
 
 /// An interface's state.
@@ -230,6 +236,24 @@ impl Net {
             .await
             .map(|()| Garp::Sent)
             .map_err(|detail| NetError::Garp {
+                address: vip.ip,
+                interface: ifname.to_string(),
+                detail,
+            })
+    }
+
+    /// Whether another machine answers ARP for `vip` on `ifname` (asked as duplicate
+    /// address detection asks, waiting `wait`): its hardware address, or `None`. Only
+    /// meaningful while `vip` is bound here; an IPv6 VIP is not probed (`None`).
+    pub async fn arp_probe(&self, vip: &VipAddr, ifname: &str, wait: Duration) -> Result<Option<String>, NetError> {
+        check_if(ifname)?;
+        let IpAddr::V4(v4) = vip.ip else {
+            return Ok(None);
+        };
+        garp::probe(self.netns.as_deref(), ifname, v4, wait)
+            .await
+            .map(|mac| mac.map(garp::mac_string))
+            .map_err(|detail| NetError::ArpProbe {
                 address: vip.ip,
                 interface: ifname.to_string(),
                 detail,

@@ -144,8 +144,32 @@ impl Oracle {
                 merged(&self.maintenance_f, &Findings::default()),
                 "held".into(),
             ),
+            check(
+                "oracle: a duplicate address on the network is alarmed",
+                merged(&self.unalarmed_f, &self.unalarmed_open(topo, now)),
+                format!(
+                    "held (bound {}: ARP probe period + heartbeat interval + reconcile interval)",
+                    self.duplicate_alarm
+                ),
+            ),
             self.redundancy_result(topo, now),
         ]
+    }
+
+    /// Duplicates still unalarmed at `now`, past the bound.
+    fn unalarmed_open(&self, topo: &Topology, now: Time) -> Findings {
+        let mut f = Findings::default();
+        for (i, st) in self.pairs.iter().enumerate() {
+            if let Some(t) = st.dup_unalarmed_since
+                && now.since(t) > self.duplicate_alarm
+            {
+                f.note(format!(
+                    "{}: VIP answered by both hosts since {t} with no duplicate-address alarm",
+                    topo.pairs[i].id
+                ));
+            }
+        }
+        f
     }
 
     pub(super) fn redundancy_result(&self, topo: &Topology, now: Time) -> CheckResult {

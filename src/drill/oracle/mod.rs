@@ -5,8 +5,10 @@
 //! safety (two primaries, a VIP bound twice, a VIP moving before the old primary stepped
 //! down), liveness (time without a serving primary, and the part of it that was avoidable),
 //! economy (switchovers per fault, ping-pong), coherence (group members on the leader's
-//! side), maintenance (no automatic mode change) and redundancy after the last fault. Each
-//! is a check of the report; the bounds come from the configuration (see docs/drill.md).
+//! side), maintenance (no automatic mode change), redundancy after the last fault, and
+//! whether a duplicate address that the network shows is alarmed (the one place it reads
+//! the event log: the alarm is what operators see). Each is a check of the report; the
+//! bounds come from the configuration (see docs/drill.md).
 //!
 //! Work per step is proportional to what changed: the drill marks the pairs an event, a
 //! fault or a command touched, and only those are examined again. Conditions that end by
@@ -18,7 +20,7 @@ use std::collections::BTreeMap;
 use super::check::CheckResult;
 use super::fault::Fault;
 use super::world::{Proc, World};
-use crate::engine::{AppIx, GroupIx, HostIx, Mode, PairIx, Span, Time, Topology};
+use crate::engine::{AppIx, Entity, Event, EventId, GroupIx, HostIx, Mode, PairIx, Span, Time, Topology};
 
 mod facts;
 mod grade;
@@ -43,6 +45,10 @@ pub struct Bounds {
     /// After the last fault heals (or the last operator action), every pair redundant in
     /// the world: the checker's recovery bound.
     pub recovery_ms: u64,
+    /// Longest a duplicate address the network shows may go without a duplicate-address
+    /// alarm: an agent's ARP probe period (1 s) + `heartbeat-interval` +
+    /// `reconcile-interval`.
+    pub duplicate_alarm_ms: u64,
 }
 
 /// Per-pair figures (only pairs with something to report appear in the JSON).
@@ -109,6 +115,10 @@ struct PairState {
     maintenance_since: Time,
     redundant: bool,
     redundant_since: Option<Time>,
+    /// A duplicate-address alarm (HC-1204) about the pair is active in its log.
+    dup_alarm: bool,
+    /// Two hosts answer ARP for the VIP, one of them supervised, and no alarm says so, since.
+    dup_unalarmed_since: Option<Time>,
     fig: PairFigures,
 }
 
@@ -140,6 +150,7 @@ pub struct Oracle {
     liveness: Vec<Span>,
     coherence: Span,
     recovery: Span,
+    duplicate_alarm: Span,
     pairs: Vec<PairState>,
     host_pairs: Vec<Vec<PairIx>>,
     site_pairs: Vec<Vec<PairIx>>,
@@ -156,6 +167,7 @@ pub struct Oracle {
     ping_pong: Findings,
     coherence_f: Findings,
     maintenance_f: Findings,
+    unalarmed_f: Findings,
 }
 
 impl Oracle {
@@ -186,6 +198,7 @@ impl Oracle {
             .collect();
         let settle = c.heartbeat_interval + c.reconcile_interval;
         let recovery = super::check::Checker::new(topo).recovery_bound;
+        let duplicate_alarm = crate::engine::ARP_PROBE_PERIOD + c.heartbeat_interval + c.reconcile_interval;
         let mut host_pairs = vec![Vec::new(); topo.hosts.len()];
         let mut site_pairs = vec![Vec::new(); topo.sites.len()];
         for p in topo.pair_ixs() {
@@ -204,11 +217,13 @@ impl Oracle {
                 liveness_ms: liveness.iter().max().copied().unwrap_or(Span::ZERO).as_ms(),
                 coherence_ms: (c.mode_timeout + c.reconcile_interval).as_ms(),
                 recovery_ms: recovery.as_ms(),
+                duplicate_alarm_ms: duplicate_alarm.as_ms(),
             },
             settle,
             liveness,
             coherence: c.mode_timeout + c.reconcile_interval,
             recovery,
+            duplicate_alarm,
             pairs: vec![PairState::default(); n],
             host_pairs,
             site_pairs,
@@ -225,6 +240,21 @@ impl Oracle {
             ping_pong: Findings::default(),
             coherence_f: Findings::default(),
             maintenance_f: Findings::default(),
+            unalarmed_f: Findings::default(),
+        }
+    }
+
+    /// An event a controller logged: only the duplicate-address alarm and its end matter
+    /// here (what an operator sees of a duplicate).
+    pub fn on_event(&mut self, e: &Event) {
+        let on = match e.id {
+            EventId::VipDuplicate => true,
+            EventId::VipDuplicateResolved => false,
+            _ => return,
+        };
+        if let Entity::Pair(p) = e.subject {
+            self.pairs[p.ix()].dup_alarm = on;
+            self.touch_one(p);
         }
     }
 
@@ -401,6 +431,16 @@ impl Oracle {
             st.ctl_since.or(before).map(|t| t + self.settle)
         };
 
+        // A switch back is no ping-pong when the pair, or a member of its group, has no
+        // serving primary: it restores service (the side it left could not give it).
+        let unserved = match pair.group {
+            Some(g) => topo
+                .group(g)
+                .members
+                .iter()
+                .any(|m| self.pairs[m.ix()].no_serving_since.is_some()),
+            None => self.pairs[p.ix()].no_serving_since.is_some(),
+        };
         // Promotions and switchovers, from the world's mode changes.
         for s in 0..2 {
             let st = &self.pairs[p.ix()];
@@ -412,6 +452,7 @@ impl Oracle {
                         && prev_from == s
                         && now.since(t0) < window
                         && st.last_cause.is_none_or(|c| c < t0)
+                        && !unserved
                     {
                         self.ping_pong.note(format!(
                             "{} at {now}: back to {} {} after switching away at {t0}, with no new fault",
@@ -484,6 +525,12 @@ impl Oracle {
             }
         }
 
+        // When one side alone runs as primary (a split brain ended, say), it is the pair's
+        // last primary, whatever side was promoted last.
+        if prim[0] != prim[1] {
+            self.pairs[p.ix()].last_primary_side = Some(usize::from(prim[1]));
+        }
+
         // The VIP moves: the old primary must have stepped down first.
         for s in 0..2 {
             let st = &self.pairs[p.ix()];
@@ -528,6 +575,31 @@ impl Oracle {
             &pair.id,
             &what,
         );
+
+        // A duplicate the network shows (both hosts answer ARP for the VIP: up, bound, VIP
+        // NIC up), seen by a supervised holder, must be alarmed.
+        let visible = pair.vip.is_some()
+            && (0..2).all(|s| bound[s] && vip_nic_up(s))
+            && (0..2).any(|s| sup[s] && !world.hosts[hosts[s].ix()].flaky);
+        let unalarmed = visible && !self.pairs[p.ix()].dup_alarm;
+        let st = &mut self.pairs[p.ix()];
+        match (unalarmed, st.dup_unalarmed_since) {
+            (true, None) => st.dup_unalarmed_since = Some(now),
+            (false, Some(t)) => {
+                st.dup_unalarmed_since = None;
+                if now.since(t) > self.duplicate_alarm {
+                    self.unalarmed_f.note(format!(
+                        "{}: VIP answered by both {} and {} from {t} to {now} ({}, bound {}) with no duplicate-address alarm",
+                        pair.id,
+                        topo.host(hosts[0]).id,
+                        topo.host(hosts[1]).id,
+                        now.since(t),
+                        self.duplicate_alarm
+                    ));
+                }
+            }
+            _ => {}
+        }
 
         // Liveness: time without a serving primary, and the avoidable part.
         let st = &mut self.pairs[p.ix()];

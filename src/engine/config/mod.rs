@@ -95,6 +95,12 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `s` cut to at most `max` characters and escaped: an untrusted text (a peer's field name,
+/// a parser's message quoting it) fit for one line of a log, a terminal or the journal.
+pub fn inert(s: &str, max: usize) -> String {
+    escape(&clip(s, max)).into_owned()
+}
+
 /// `s` cut to at most `max` characters (with `…` when cut), for echoing a value in a message.
 pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
     match s.char_indices().nth(max) {
