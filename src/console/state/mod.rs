@@ -4,18 +4,20 @@
 //! from a [`Source`]; [`update`] turns one [`Msg`] into state changes and the [`Effect`]s
 //! the runtime must carry out. Nothing here touches the terminal.
 
+mod clock;
 mod dialog;
 mod events;
 pub mod health;
 mod lists;
+mod modal;
 mod update;
 
 use std::collections::HashMap;
 
+pub use clock::rfc3339;
 pub use dialog::{Confirm, FaultMenu, Modal, ScriptPick, SwitchoverDialog};
 pub use events::{
-    DEFAULT_CAP, EventLog, FILTER_MAX, SEVERITIES, is_switchover_event, is_vip_event, push_bounded, rfc3339,
-    severity_rank,
+    DEFAULT_CAP, EventLog, FILTER_MAX, SEVERITIES, is_switchover_event, is_vip_event, push_bounded, severity_rank,
 };
 pub use lists::{ListView, Order, Prompt, host_sev};
 pub use update::{Effect, Msg, key_msg, update};
